@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/junction-dev/junction"
+	"github.com/junction-dev/junction/db"
+	"github.com/junction-dev/junction/web"
+)
+
+// Config is what the console needs to start.
+type Config struct {
+	Addr      string // listen address; ":0" picks a free port
+	DBPath    string
+	SecretKey string // JUNCTION_SECRET_KEY; empty means the <db>.key file
+	// AdminEmail and AdminPassword create the first admin when no user exists yet.
+	AdminEmail    string
+	AdminPassword string
+	Demo          bool
+	// PasswordCost overrides the bcrypt cost (tests lower it); zero keeps the default.
+	PasswordCost int
+	Logger       *slog.Logger
+}
+
+// App is an open database with the services and HTTP server over it.
+type App struct {
+	DB       *db.DB
+	Services web.Services
+	Server   *web.Server
+	// DemoAdded reports whether this start seeded the demo organization.
+	DemoAdded bool
+}
+
+// openDB loads the key and opens the database, applying migrations.
+func openDB(ctx context.Context, path, secretKey string) (*db.DB, []byte, error) {
+	key, err := db.LoadKey(secretKey, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := db.Open(ctx, path, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return store, key, nil
+}
+
+func services(store *db.DB, passwordCost int) web.Services {
+	users := db.NewUserService(store)
+	if passwordCost > 0 {
+		users.PasswordCost = passwordCost
+	}
+	return web.Services{
+		Users:        users,
+		Projects:     db.NewProjectService(store),
+		Components:   db.NewComponentService(store),
+		Environments: db.NewEnvironmentService(store),
+	}
+}
+
+// OpenApp opens the database, creates the first admin or the demo data when asked, and
+// binds the listener. The caller runs App.Server.Serve and then Close.
+func OpenApp(ctx context.Context, cfg Config) (*App, error) {
+	store, key, err := openDB(ctx, cfg.DBPath, cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	app := &App{DB: store, Services: services(store, cfg.PasswordCost)}
+	if err := app.bootstrapAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if cfg.Demo {
+		if app.DemoAdded, err = SeedDemo(ctx, app.Services); err != nil {
+			store.Close()
+			return nil, fmt.Errorf("seed demo data: %w", err)
+		}
+	}
+	app.Server = web.NewServer(app.Services,
+		db.DeriveKey(key, "junction session hash v1"), db.DeriveKey(key, "junction session block v1"), cfg.Logger)
+	if err := app.Server.Listen(cfg.Addr); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return app, nil
+}
+
+// bootstrapAdmin creates the configured admin when the database has no user yet.
+func (a *App) bootstrapAdmin(ctx context.Context, email, password string) error {
+	if email == "" && password == "" {
+		return nil
+	} else if email == "" || password == "" {
+		return fmt.Errorf("set both JUNCTION_ADMIN_EMAIL and JUNCTION_ADMIN_PASSWORD, or neither")
+	}
+	n, err := a.Services.Users.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	if err := a.Services.Users.CreateUser(ctx, &junction.User{Email: email, IsAdmin: true}, password); err != nil {
+		return fmt.Errorf("create admin from JUNCTION_ADMIN_EMAIL: %s", describe(err))
+	}
+	return nil
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// describe renders an error as one line for the terminal, field messages included.
+func describe(err error) string {
+	fields := junction.ErrorFields(err)
+	if len(fields) == 0 {
+		if junction.ErrorCode(err) == junction.EINTERNAL {
+			return err.Error()
+		}
+		return junction.ErrorMessage(err)
+	}
+	parts := make([]string, 0, len(fields))
+	for name, m := range fields {
+		parts = append(parts, name+": "+m)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
+}

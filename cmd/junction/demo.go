@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/junction-dev/junction"
+	"github.com/junction-dev/junction/web"
+)
+
+// Demo sign-ins printed by `junction serve --demo`.
+const (
+	DemoAdminEmail     = "admin@example.com"
+	DemoDeveloperEmail = "dev@example.com"
+	DemoViewerEmail    = "viewer@example.com"
+	DemoPassword       = "junction-demo"
+)
+
+type demoProject struct {
+	project    junction.Project
+	components []junction.Component
+	members    map[string]junction.Role
+}
+
+var demoProjects = []demoProject{
+	{
+		project: junction.Project{Handle: "shop", Name: "Online Shop", Description: "The storefront, checkout and order processing."},
+		components: []junction.Component{
+			{Handle: "storefront", Name: "Storefront", Type: junction.ComponentTypeWebApp},
+			{Handle: "orders", Name: "Orders API", Type: junction.ComponentTypeService},
+			{Handle: "payments", Name: "Payments", Type: junction.ComponentTypeService},
+			{Handle: "nightly-report", Name: "Nightly sales report", Type: junction.ComponentTypeScheduledTask},
+		},
+		members: map[string]junction.Role{DemoDeveloperEmail: junction.RoleDeveloper, DemoViewerEmail: junction.RoleViewer},
+	},
+	{
+		project: junction.Project{Handle: "platform", Name: "Platform", Description: "Shared identity, notification and gateway services."},
+		components: []junction.Component{
+			{Handle: "identity", Name: "Identity", Type: junction.ComponentTypeService},
+			{Handle: "notifications", Name: "Notifications", Type: junction.ComponentTypeService},
+			{Handle: "api-gateway", Name: "API gateway", Type: junction.ComponentTypeAPIProxy},
+		},
+		members: map[string]junction.Role{DemoDeveloperEmail: junction.RoleViewer},
+	},
+	{
+		project: junction.Project{Handle: "analytics", Name: "Analytics", Description: "Event ingestion and reporting dashboards."},
+		components: []junction.Component{
+			{Handle: "ingest", Name: "Event ingest", Type: junction.ComponentTypeWebhook},
+			{Handle: "warehouse-sync", Name: "Warehouse sync", Type: junction.ComponentTypeScheduledTask},
+			{Handle: "dashboard", Name: "Dashboard", Type: junction.ComponentTypeWebApp},
+			{Handle: "backfill", Name: "Backfill", Type: junction.ComponentTypeManualTask},
+		},
+	},
+}
+
+// SeedDemo creates the demo organization: an admin, a developer and a viewer, and three
+// projects with components. It adds only what is missing, so it is safe on every start, and
+// reports whether it added the demo admin (that is, whether this was the first seeding).
+func SeedDemo(ctx context.Context, svc web.Services) (bool, error) {
+	admin, added, err := ensureUser(ctx, svc.Users, DemoAdminEmail, true)
+	if err != nil {
+		return false, err
+	}
+	for _, email := range []string{DemoDeveloperEmail, DemoViewerEmail} {
+		if _, _, err := ensureUser(ctx, svc.Users, email, false); err != nil {
+			return false, err
+		}
+	}
+	ctx = junction.NewContextWithUser(ctx, admin)
+	for _, d := range demoProjects {
+		p := d.project
+		if err := svc.Projects.CreateProject(ctx, &p); err != nil && junction.ErrorCode(err) != junction.ECONFLICT {
+			return false, fmt.Errorf("project %s: %w", p.Handle, err)
+		}
+		for _, c := range d.components {
+			if err := svc.Components.CreateComponent(ctx, p.Handle, &c); err != nil && junction.ErrorCode(err) != junction.ECONFLICT {
+				return false, fmt.Errorf("component %s/%s: %w", p.Handle, c.Handle, err)
+			}
+		}
+		for email, role := range d.members {
+			if _, err := svc.Projects.SetMember(ctx, p.Handle, email, role); err != nil {
+				return false, fmt.Errorf("member %s of %s: %w", email, p.Handle, err)
+			}
+		}
+	}
+	return added, nil
+}
+
+func ensureUser(ctx context.Context, users junction.UserService, email string, admin bool) (*junction.User, bool, error) {
+	user, err := users.FindUserByEmail(ctx, email)
+	if err == nil {
+		return user, false, nil
+	} else if junction.ErrorCode(err) != junction.ENOTFOUND {
+		return nil, false, err
+	}
+	user = &junction.User{Email: email, IsAdmin: admin}
+	if err := users.CreateUser(ctx, user, DemoPassword); err != nil {
+		return nil, false, fmt.Errorf("user %s: %w", email, err)
+	}
+	return user, true, nil
+}

@@ -1,0 +1,56 @@
+package db
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/junction-dev/junction"
+)
+
+// EnvironmentService implements junction.EnvironmentService.
+type EnvironmentService struct{ db *DB }
+
+var _ junction.EnvironmentService = (*EnvironmentService)(nil)
+
+// NewEnvironmentService returns an EnvironmentService over db.
+func NewEnvironmentService(db *DB) *EnvironmentService { return &EnvironmentService{db: db} }
+
+// FindEnvironments implements junction.EnvironmentService. Environments are listed in the
+// order they were added, so development and production come first.
+func (s *EnvironmentService) FindEnvironments(ctx context.Context) ([]*junction.Environment, error) {
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.read.QueryContext(ctx, `SELECT name FROM environments ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("find environments: %w", err)
+	}
+	defer rows.Close()
+	var envs []*junction.Environment
+	for rows.Next() {
+		var e junction.Environment
+		if err := rows.Scan(&e.Name); err != nil {
+			return nil, err
+		}
+		envs = append(envs, &e)
+	}
+	return envs, rows.Err()
+}
+
+// CreateEnvironment implements junction.EnvironmentService.
+func (s *EnvironmentService) CreateEnvironment(ctx context.Context, env *junction.Environment) error {
+	if err := requireAdmin(ctx, "add environments"); err != nil {
+		return err
+	}
+	if err := env.Validate(); err != nil {
+		return err
+	}
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO environments (name, created_at) VALUES (?, ?)`, env.Name, formatTime(tx.now))
+		if isUniqueViolation(err) {
+			msg := fmt.Sprintf("Environment %q already exists.", env.Name)
+			return &junction.Error{Code: junction.ECONFLICT, Message: msg, Fields: map[string]string{"name": msg}}
+		}
+		return err
+	})
+}

@@ -1,0 +1,294 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/junction-dev/junction"
+)
+
+// ProjectService implements junction.ProjectService.
+type ProjectService struct{ db *DB }
+
+var _ junction.ProjectService = (*ProjectService)(nil)
+
+// NewProjectService returns a ProjectService over db.
+func NewProjectService(db *DB) *ProjectService { return &ProjectService{db: db} }
+
+// caller returns the signed-in user of ctx; anonymous calls are EUNAUTHORIZED.
+func caller(ctx context.Context) (*junction.User, error) {
+	if user := junction.UserFromContext(ctx); user != nil {
+		return user, nil
+	}
+	return nil, junction.Errorf(junction.EUNAUTHORIZED, "Please sign in.")
+}
+
+func errProjectNotFound(handle string) error {
+	return junction.Errorf(junction.ENOTFOUND, "Project %q not found.", handle)
+}
+
+// projectSelect returns projects with the caller's membership role (empty when none). Its
+// parameters are the caller's user ID, then whether the caller is an admin.
+const projectSelect = `SELECT p.id, p.handle, p.name, p.description, p.created_at, p.updated_at,
+	(SELECT COUNT(*) FROM components c WHERE c.project_id = p.id), COALESCE(m.role, '')
+	FROM projects p LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = ?
+	WHERE (? OR m.role IS NOT NULL)`
+
+func scanProject(row interface{ Scan(...any) error }, user *junction.User) (*junction.Project, error) {
+	var p junction.Project
+	var created, updated, role string
+	if err := row.Scan(&p.ID, &p.Handle, &p.Name, &p.Description, &created, &updated, &p.Components, &role); err != nil {
+		return nil, err
+	}
+	p.CreatedAt, p.UpdatedAt, p.Role = parseTime(created), parseTime(updated), junction.Role(role)
+	if user.IsAdmin {
+		p.Role = junction.RoleAdmin
+	}
+	return &p, nil
+}
+
+// findProject returns the project with the caller's role, or ENOTFOUND when the caller may
+// not see it. Every project-scoped read and write starts here.
+func findProject(ctx context.Context, tx *Tx, handle string) (*junction.Project, error) {
+	user, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	row := tx.QueryRowContext(ctx, projectSelect+` AND p.handle = ?`, user.ID, user.IsAdmin, handle)
+	p, err := scanProject(row, user)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errProjectNotFound(handle)
+	} else if err != nil {
+		return nil, fmt.Errorf("find project %q: %w", handle, err)
+	}
+	return p, nil
+}
+
+// findWritableProject is findProject for callers about to change the project's contents.
+func findWritableProject(ctx context.Context, tx *Tx, handle string) (*junction.Project, error) {
+	p, err := findProject(ctx, tx, handle)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Role.CanWrite() {
+		return nil, junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change project %q.", handle)
+	}
+	return p, nil
+}
+
+func requireAdmin(ctx context.Context, action string) error {
+	user, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	if !user.IsAdmin {
+		return junction.Errorf(junction.EFORBIDDEN, "Only admins can %s.", action)
+	}
+	return nil
+}
+
+// FindProjects implements junction.ProjectService.
+func (s *ProjectService) FindProjects(ctx context.Context, filter junction.ProjectFilter) ([]*junction.Project, int, error) {
+	user, err := caller(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	where, args := "", []any{user.ID, user.IsAdmin}
+	if q := strings.TrimSpace(filter.Query); q != "" {
+		where = ` AND (p.name LIKE ? ESCAPE '\' OR p.handle LIKE ? ESCAPE '\')`
+		pattern := "%" + escapeLike(q) + "%"
+		args = append(args, pattern, pattern)
+	}
+	var projects []*junction.Project
+	var total int
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+projectSelect+where+`)`, args...).Scan(&total); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, projectSelect+where+` ORDER BY p.name COLLATE NOCASE, p.handle LIMIT ? OFFSET ?`,
+			append(args, filter.Page.Limit(), filter.Page.Offset())...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			p, err := scanProject(rows, user)
+			if err != nil {
+				return err
+			}
+			projects = append(projects, p)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("find projects: %w", err)
+	}
+	return projects, total, nil
+}
+
+// FindProject implements junction.ProjectService.
+func (s *ProjectService) FindProject(ctx context.Context, handle string) (p *junction.Project, err error) {
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		p, err = findProject(ctx, tx, handle)
+		return err
+	})
+	return p, err
+}
+
+func errHandleTaken(what, handle string) error {
+	msg := fmt.Sprintf("A %s with handle %q already exists.", what, handle)
+	return &junction.Error{Code: junction.ECONFLICT, Message: msg, Fields: map[string]string{"handle": msg}}
+}
+
+// CreateProject implements junction.ProjectService.
+func (s *ProjectService) CreateProject(ctx context.Context, p *junction.Project) error {
+	if err := requireAdmin(ctx, "create projects"); err != nil {
+		return err
+	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO projects (handle, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+			p.Handle, p.Name, p.Description, formatTime(tx.now), formatTime(tx.now))
+		if isUniqueViolation(err) {
+			return errHandleTaken("project", p.Handle)
+		} else if err != nil {
+			return fmt.Errorf("create project %q: %w", p.Handle, err)
+		}
+		p.ID, _ = res.LastInsertId()
+		p.CreatedAt, p.UpdatedAt, p.Role, p.Components = tx.now, tx.now, junction.RoleAdmin, 0
+		return nil
+	})
+}
+
+// UpdateProject implements junction.ProjectService.
+func (s *ProjectService) UpdateProject(ctx context.Context, handle string, upd junction.ProjectUpdate) (p *junction.Project, err error) {
+	err = s.db.inTx(ctx, true, func(tx *Tx) error {
+		if p, err = findWritableProject(ctx, tx, handle); err != nil {
+			return err
+		}
+		if err := upd.Apply(p); err != nil {
+			return err
+		}
+		p.UpdatedAt = tx.now
+		_, err := tx.ExecContext(ctx, `UPDATE projects SET name = ?, description = ?, updated_at = ? WHERE id = ?`,
+			p.Name, p.Description, formatTime(tx.now), p.ID)
+		return err
+	})
+	return p, err
+}
+
+// DeleteProject implements junction.ProjectService.
+func (s *ProjectService) DeleteProject(ctx context.Context, handle string, force bool) error {
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		p, err := findProject(ctx, tx, handle)
+		if err != nil {
+			return err
+		}
+		if p.Role != junction.RoleAdmin {
+			return junction.Errorf(junction.EFORBIDDEN, "Only admins can delete projects.")
+		}
+		if p.Components > 0 && !force {
+			return junction.Errorf(junction.ECONFLICT, "Project %q still has %d component(s); confirm to delete them too.", handle, p.Components)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM projects WHERE id = ?`, p.ID); err != nil {
+			return fmt.Errorf("delete project %q: %w", handle, err)
+		}
+		return nil
+	})
+}
+
+// FindMembers implements junction.ProjectService.
+func (s *ProjectService) FindMembers(ctx context.Context, handle string) (members []*junction.Member, err error) {
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		p, err := findProject(ctx, tx, handle)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT u.email, m.role FROM project_members m JOIN users u ON u.id = m.user_id
+			WHERE m.project_id = ? ORDER BY u.email`, p.ID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m junction.Member
+			if err := rows.Scan(&m.Email, &m.Role); err != nil {
+				return err
+			}
+			members = append(members, &m)
+		}
+		return rows.Err()
+	})
+	return members, err
+}
+
+// SetMember implements junction.ProjectService.
+func (s *ProjectService) SetMember(ctx context.Context, handle, email string, role junction.Role) (*junction.Member, error) {
+	if err := requireAdmin(ctx, "manage members"); err != nil {
+		return nil, err
+	}
+	email = junction.NormalizeEmail(email)
+	fields := junction.FieldErrors{}
+	if msg := junction.ValidateEmail(email); msg != "" {
+		fields.Add("email", msg)
+	}
+	if !role.Valid() {
+		fields.Add("role", "Choose developer or viewer.")
+	}
+	if err := fields.Err(); err != nil {
+		return nil, err
+	}
+	err := s.db.inTx(ctx, true, func(tx *Tx) error {
+		p, err := findProject(ctx, tx, handle)
+		if err != nil {
+			return err
+		}
+		var userID int64
+		err = tx.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, email).Scan(&userID)
+		if errors.Is(err, sql.ErrNoRows) {
+			msg := "No user has this e-mail. Add the user first (junction user create)."
+			return &junction.Error{Code: junction.EINVALID, Message: msg, Fields: map[string]string{"email": msg}}
+		} else if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role`, p.ID, userID, string(role), formatTime(tx.now))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &junction.Member{Email: email, Role: role}, nil
+}
+
+// RemoveMember implements junction.ProjectService.
+func (s *ProjectService) RemoveMember(ctx context.Context, handle, email string) error {
+	if err := requireAdmin(ctx, "manage members"); err != nil {
+		return err
+	}
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		p, err := findProject(ctx, tx, handle)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM project_members WHERE project_id = ?
+			AND user_id = (SELECT id FROM users WHERE email = ?)`, p.ID, junction.NormalizeEmail(email))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return junction.Errorf(junction.ENOTFOUND, "%s is not a member of project %q.", email, handle)
+		}
+		return nil
+	})
+}
+
+// escapeLike escapes LIKE wildcards so that user input matches literally.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

@@ -1,0 +1,228 @@
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/junction-dev/junction"
+)
+
+// SessionLifetime is how long a sign-in session lasts.
+const SessionLifetime = 7 * 24 * time.Hour
+
+// TokenPrefix starts every personal access token so that leaked tokens are easy to spot.
+const TokenPrefix = "jct_"
+
+// tokenLastUsedGranularity limits how often a token's last-used time is written.
+const tokenLastUsedGranularity = time.Minute
+
+var errBadCredentials = &junction.Error{Code: junction.EUNAUTHORIZED, Message: "Incorrect e-mail or password."}
+
+// UserService implements junction.UserService.
+type UserService struct {
+	db *DB
+	// PasswordCost is the bcrypt cost; tests lower it.
+	PasswordCost int
+	// dummyHash is compared against when the e-mail is unknown, so that sign-in takes as long
+	// for unknown users as for wrong passwords. It is made on first use, at PasswordCost.
+	dummyOnce sync.Once
+	dummyHash []byte
+}
+
+var _ junction.UserService = (*UserService)(nil)
+
+// NewUserService returns a UserService over db.
+func NewUserService(db *DB) *UserService {
+	return &UserService{db: db, PasswordCost: bcrypt.DefaultCost}
+}
+
+// CreateUser implements junction.UserService.
+func (s *UserService) CreateUser(ctx context.Context, user *junction.User, password string) error {
+	user.Email = junction.NormalizeEmail(user.Email)
+	if err := junction.ValidateNewUser(user.Email, password); err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.PasswordCost)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)`,
+			user.Email, string(hash), user.IsAdmin, formatTime(tx.now))
+		if isUniqueViolation(err) {
+			return &junction.Error{Code: junction.ECONFLICT, Message: "A user with this e-mail already exists.",
+				Fields: map[string]string{"email": "A user with this e-mail already exists."}}
+		} else if err != nil {
+			return fmt.Errorf("create user %q: %w", user.Email, err)
+		}
+		user.ID, _ = res.LastInsertId()
+		user.CreatedAt = tx.now
+		return nil
+	})
+}
+
+const userColumns = `u.id, u.email, u.is_admin, u.created_at`
+
+func scanUser(row interface{ Scan(...any) error }, extra ...any) (*junction.User, error) {
+	var u junction.User
+	var created string
+	if err := row.Scan(append([]any{&u.ID, &u.Email, &u.IsAdmin, &created}, extra...)...); err != nil {
+		return nil, err
+	}
+	u.CreatedAt = parseTime(created)
+	return &u, nil
+}
+
+// FindUserByEmail implements junction.UserService.
+func (s *UserService) FindUserByEmail(ctx context.Context, email string) (*junction.User, error) {
+	row := s.db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = ?`, junction.NormalizeEmail(email))
+	user, err := scanUser(row)
+	if err != nil {
+		return nil, notFound(err, "No user with this e-mail.")
+	}
+	return user, nil
+}
+
+// CountUsers implements junction.UserService.
+func (s *UserService) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+	return n, err
+}
+
+// Authenticate implements junction.UserService.
+func (s *UserService) Authenticate(ctx context.Context, email, password string) (*junction.User, error) {
+	var hash string
+	row := s.db.read.QueryRowContext(ctx, `SELECT `+userColumns+`, u.password_hash FROM users u WHERE u.email = ?`, junction.NormalizeEmail(email))
+	user, err := scanUser(row, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		s.dummyOnce.Do(func() {
+			s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("junction dummy password"), s.PasswordCost)
+		})
+		bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
+		return nil, errBadCredentials
+	} else if err != nil {
+		return nil, fmt.Errorf("authenticate: %w", err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return nil, errBadCredentials
+	}
+	return user, nil
+}
+
+// CreateToken implements junction.UserService.
+func (s *UserService) CreateToken(ctx context.Context, userID int64, name string) (*junction.Token, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = "token"
+	} else if len(name) > 100 {
+		return nil, "", &junction.Error{Code: junction.EINVALID, Message: "Token name is too long.",
+			Fields: map[string]string{"name": "Use at most 100 characters."}}
+	}
+	secret := TokenPrefix + randomString(20)
+	token := &junction.Token{UserID: userID, Name: name}
+	err := s.db.inTx(ctx, true, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO tokens (user_id, name, secret_hash, created_at) VALUES (?, ?, ?, ?)`,
+			userID, name, hashSecret(secret), formatTime(tx.now))
+		if err != nil {
+			return fmt.Errorf("create token: %w", err)
+		}
+		token.ID, _ = res.LastInsertId()
+		token.CreatedAt = tx.now
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return token, secret, nil
+}
+
+// FindUserByToken implements junction.UserService.
+func (s *UserService) FindUserByToken(ctx context.Context, secret string) (*junction.User, error) {
+	var tokenID int64
+	var lastUsed sql.NullString
+	row := s.db.read.QueryRowContext(ctx, `SELECT `+userColumns+`, t.id, t.last_used_at
+		FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?`, hashSecret(secret))
+	user, err := scanUser(row, &tokenID, &lastUsed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, junction.Errorf(junction.EUNAUTHORIZED, "Invalid or revoked token.")
+	} else if err != nil {
+		return nil, fmt.Errorf("find token: %w", err)
+	}
+	// Recording every use would turn each API read into a write; a minute's precision is enough.
+	now := s.db.Now().UTC()
+	if last := parseNullTime(lastUsed); last == nil || now.Sub(*last) >= tokenLastUsedGranularity {
+		if _, err := s.db.write.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, formatTime(now), tokenID); err != nil {
+			return nil, fmt.Errorf("record token use: %w", err)
+		}
+	}
+	return user, nil
+}
+
+// CreateSession implements junction.UserService.
+func (s *UserService) CreateSession(ctx context.Context, userID int64) (string, error) {
+	id := randomString(32)
+	err := s.db.inTx(ctx, true, func(tx *Tx) error {
+		// Drop this user's expired sessions so the table does not grow without bound.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?`, userID, formatTime(tx.now)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			hashSecret(id), userID, formatTime(tx.now), formatTime(tx.now.Add(SessionLifetime)))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("create session: %w", err)
+	}
+	return id, nil
+}
+
+// FindUserBySession implements junction.UserService.
+func (s *UserService) FindUserBySession(ctx context.Context, sessionID string) (*junction.User, error) {
+	row := s.db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id_hash = ? AND s.expires_at > ?`, hashSecret(sessionID), formatTime(s.db.Now()))
+	user, err := scanUser(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, junction.Errorf(junction.EUNAUTHORIZED, "Your session has ended. Please sign in again.")
+	} else if err != nil {
+		return nil, fmt.Errorf("find session: %w", err)
+	}
+	return user, nil
+}
+
+// DeleteSession implements junction.UserService.
+func (s *UserService) DeleteSession(ctx context.Context, sessionID string) error {
+	if _, err := s.db.write.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hashSecret(sessionID)); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// hashSecret returns the hex SHA-256 of a high-entropy secret. A plain hash is right here
+// (unlike passwords): the secrets are random, so there is nothing to brute-force.
+func hashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+var base32Lower = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// randomString returns n random bytes from crypto/rand as lower-case base32.
+func randomString(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err))
+	}
+	return base32Lower.EncodeToString(b)
+}

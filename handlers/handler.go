@@ -1,0 +1,211 @@
+// Package handlers translates HTTP requests into calls of the domain services and their
+// results into HTML pages or JSON. Pages and the JSON API call the same service methods.
+package handlers
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/junction-dev/junction"
+	"github.com/junction-dev/junction/views"
+)
+
+// Sessions is the part of the web session machinery that handlers use.
+type Sessions interface {
+	// SignIn starts a new session for user, replacing any current one (and its CSRF token).
+	SignIn(c echo.Context, user *junction.User) error
+	// SignOut ends the current session.
+	SignOut(c echo.Context) error
+	// CSRFToken returns the token that forms must send back.
+	CSRFToken(c echo.Context) string
+	// Flash queues a message for the next page shown.
+	Flash(c echo.Context, kind, message string)
+	// Flashes returns and clears the queued messages.
+	Flashes(c echo.Context) []views.Flash
+}
+
+// Handler holds the domain services the handlers call.
+type Handler struct {
+	Users        junction.UserService
+	Projects     junction.ProjectService
+	Components   junction.ComponentService
+	Environments junction.EnvironmentService
+	Sessions     Sessions
+	Logger       *slog.Logger
+}
+
+// render writes a templ component as the response with the given status.
+func render(c echo.Context, status int, component templ.Component) error {
+	buf := templ.GetBuffer()
+	defer templ.ReleaseBuffer(buf)
+	if err := component.Render(c.Request().Context(), buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// page returns the layout props for a page of the given title and navigation section.
+func (h *Handler) page(c echo.Context, title, section string) views.Page {
+	return views.Page{
+		Title:   title,
+		User:    junction.UserFromContext(c.Request().Context()),
+		CSRF:    h.Sessions.CSRFToken(c),
+		Flashes: h.Sessions.Flashes(c),
+		Section: section,
+	}
+}
+
+// redirect ends a successful write: a 303 to target, or HX-Redirect for htmx requests,
+// with an optional flash message for the next page.
+func (h *Handler) redirect(c echo.Context, target, flash string) error {
+	if flash != "" {
+		h.Sessions.Flash(c, "success", flash)
+	}
+	if c.Request().Header.Get("HX-Request") == "true" {
+		c.Response().Header().Set("HX-Redirect", target)
+		return c.NoContent(http.StatusOK)
+	}
+	return c.Redirect(http.StatusSeeOther, target)
+}
+
+// formStatus is the status of a form re-rendered with errors.
+func formStatus(err error) int {
+	if junction.ErrorCode(err) == junction.ECONFLICT {
+		return http.StatusConflict
+	}
+	return http.StatusUnprocessableEntity
+}
+
+// isFormError reports whether err is a validation or conflict error that the form shows
+// inline; any other error goes to the error handler.
+func isFormError(err error) bool {
+	code := junction.ErrorCode(err)
+	return code == junction.EINVALID || code == junction.ECONFLICT
+}
+
+// IsAPI reports whether the request is for the JSON API.
+func IsAPI(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return p == "/api" || strings.HasPrefix(p, "/api/")
+}
+
+// statuses maps error codes to HTTP statuses: the one place this mapping lives.
+var statuses = map[string]int{
+	junction.ECONFLICT:     http.StatusConflict,
+	junction.EINVALID:      http.StatusUnprocessableEntity,
+	junction.ENOTFOUND:     http.StatusNotFound,
+	junction.EUNAUTHORIZED: http.StatusUnauthorized,
+	junction.EFORBIDDEN:    http.StatusForbidden,
+	junction.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// codes maps HTTP statuses raised by Echo itself (unknown route, body too large) to codes.
+var codes = map[int]string{
+	http.StatusBadRequest:            "bad_request",
+	http.StatusUnauthorized:          junction.EUNAUTHORIZED,
+	http.StatusForbidden:             junction.EFORBIDDEN,
+	http.StatusNotFound:              junction.ENOTFOUND,
+	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusRequestEntityTooLarge: "too_large",
+	http.StatusUnsupportedMediaType:  "unsupported_media_type",
+	http.StatusTooManyRequests:       "rate_limited",
+}
+
+// errorBody is the JSON error shape of the API.
+type errorBody struct {
+	Error struct {
+		Code    string            `json:"code"`
+		Message string            `json:"message"`
+		Fields  map[string]string `json:"fields,omitempty"`
+	} `json:"error"`
+}
+
+// classify returns the status, code, message and field messages for err.
+func classify(err error) (status int, code, message string, fields map[string]string) {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status = he.Code
+		code = codes[status]
+		if code == "" {
+			code = junction.EINTERNAL
+		}
+		message = http.StatusText(status) + "."
+		if msg, ok := he.Message.(string); ok && msg != "" && status < 500 {
+			message = msg
+		}
+		if status == http.StatusNotFound {
+			message = "Page not found."
+		}
+		return status, code, message, nil
+	}
+	code = junction.ErrorCode(err)
+	return statuses[code], code, junction.ErrorMessage(err), junction.ErrorFields(err)
+}
+
+// HandleError is Echo's HTTPErrorHandler: it logs internal errors with their cause and
+// answers with the JSON error shape under /api, an alert fragment for htmx partial requests,
+// and a full error page otherwise.
+func (h *Handler) HandleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, code, message, fields := classify(err)
+	if status >= 500 {
+		h.Logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	if IsAPI(c) {
+		var body errorBody
+		body.Error.Code, body.Error.Message, body.Error.Fields = code, message, fields
+		err = c.JSON(status, body)
+	} else if c.Request().Header.Get("HX-Request") == "true" && c.Request().Header.Get("HX-Boosted") != "true" {
+		c.Response().Header().Set("HX-Retarget", "#flashes")
+		c.Response().Header().Set("HX-Reswap", "innerHTML")
+		err = render(c, status, views.ErrorAlert(message))
+	} else {
+		err = render(c, status, views.ErrorPage(h.page(c, errorTitle(status), ""), status, errorTitle(status), errorText(status, message)))
+	}
+	if err != nil {
+		h.Logger.Error("write error response", "err", err)
+	}
+}
+
+func errorTitle(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "Page not found"
+	case http.StatusForbidden:
+		return "Not allowed"
+	case http.StatusInternalServerError:
+		return "Something went wrong"
+	}
+	return http.StatusText(status)
+}
+
+func errorText(status int, message string) string {
+	switch status {
+	case http.StatusNotFound:
+		return "The page does not exist, or you do not have access to it."
+	case http.StatusInternalServerError:
+		return "The error has been logged. Please try again in a moment."
+	}
+	return message
+}
+
+// SafeNext returns next if it is a local path on this site, else "/projects". It stops the
+// sign-in form from redirecting to another site.
+func SafeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/projects"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Host != "" || u.Scheme != "" {
+		return "/projects"
+	}
+	return next
+}

@@ -1,0 +1,290 @@
+// Package web wires the console together: Echo, middleware, sessions, CSRF, authentication,
+// the route table and the embedded static files.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/junction-dev/junction"
+	"github.com/junction-dev/junction/handlers"
+	"github.com/junction-dev/junction/static"
+)
+
+// Services are the domain services the server exposes.
+type Services struct {
+	Users        junction.UserService
+	Projects     junction.ProjectService
+	Components   junction.ComponentService
+	Environments junction.EnvironmentService
+}
+
+// Server is the console's HTTP server.
+type Server struct {
+	echo     *echo.Echo
+	http     *http.Server
+	sessions *sessionStore
+	services Services
+	logger   *slog.Logger
+	ln       net.Listener
+}
+
+// NewServer builds the server. sessionHashKey signs and sessionBlockKey encrypts the
+// session cookie; both come from the installation's master key.
+func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger *slog.Logger) *Server {
+	s := &Server{
+		echo:     echo.New(),
+		sessions: newSessionStore(sessionHashKey, sessionBlockKey, services.Users),
+		services: services,
+		logger:   logger,
+	}
+	s.echo.HideBanner, s.echo.HidePort = true, true
+	h := &handlers.Handler{
+		Users: services.Users, Projects: services.Projects, Components: services.Components,
+		Environments: services.Environments, Sessions: s.sessions, Logger: logger,
+	}
+	s.echo.HTTPErrorHandler = h.HandleError
+	s.echo.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	s.echo.Use(s.logRequests, s.recoverPanics, securityHeaders, middleware.BodyLimit("1M"), s.authenticate, s.checkCSRF)
+	s.routes(h)
+	s.http = &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// routes is the route table.
+func (s *Server) routes(h *handlers.Handler) {
+	e := s.echo
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
+	e.GET("/login", h.LoginPage)
+	e.POST("/login", h.Login)
+	e.GET("/logout", h.LogoutPage)
+	e.POST("/logout", h.Logout)
+
+	pages := e.Group("", s.requireUser)
+	pages.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/projects") })
+	pages.GET("/services", h.ServicesPage)
+	pages.GET("/projects", h.ProjectsPage)
+	pages.GET("/projects/new", h.NewProjectPage)
+	pages.POST("/projects", h.CreateProject)
+	pages.GET("/projects/:p", h.ProjectPage)
+	pages.POST("/projects/:p", h.UpdateProject)
+	pages.POST("/projects/:p/delete", h.DeleteProject)
+	pages.POST("/projects/:p/members", h.SetMember)
+	pages.POST("/projects/:p/members/remove", h.RemoveMember)
+	pages.GET("/projects/:p/components/new", h.NewComponentPage)
+	pages.POST("/projects/:p/components", h.CreateComponent)
+	pages.GET("/projects/:p/components/:c", h.ComponentPage)
+	pages.POST("/projects/:p/components/:c", h.UpdateComponent)
+	pages.POST("/projects/:p/components/:c/delete", h.DeleteComponent)
+	pages.GET("/environments", h.EnvironmentsPage)
+	pages.POST("/environments", h.CreateEnvironment)
+
+	api := e.Group("/api/v1", s.requireUser)
+	api.GET("/me", h.Me)
+	api.GET("/environments", h.APIEnvironments)
+	api.POST("/environments", h.APICreateEnvironment)
+	api.GET("/projects", h.APIProjects)
+	api.POST("/projects", h.APICreateProject)
+	api.GET("/projects/:p", h.APIProject)
+	api.PATCH("/projects/:p", h.APIUpdateProject)
+	api.DELETE("/projects/:p", h.APIDeleteProject)
+	api.GET("/projects/:p/members", h.APIMembers)
+	api.PUT("/projects/:p/members/:email", h.APISetMember)
+	api.DELETE("/projects/:p/members/:email", h.APIRemoveMember)
+	api.GET("/projects/:p/components", h.APIComponents)
+	api.POST("/projects/:p/components", h.APICreateComponent)
+	api.GET("/projects/:p/components/:c", h.APIComponent)
+	api.PATCH("/projects/:p/components/:c", h.APIUpdateComponent)
+	api.DELETE("/projects/:p/components/:c", h.APIDeleteComponent)
+	// Unknown API paths answer the JSON 404 rather than the HTML page.
+	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
+}
+
+// ServeHTTP lets tests drive the server without a listener.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Listen binds addr (":0" picks a free port).
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// URL is the address the server is reachable at once Listen has returned.
+func (s *Server) URL() string {
+	addr := s.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}
+
+// Serve answers requests until Shutdown is called.
+func (s *Server) Serve() error {
+	if err := s.http.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops accepting connections and waits for in-flight requests to finish.
+func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+
+// logRequests logs one line per request: method, path (never the query, which could hold
+// a secret), status, size and duration.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		res := c.Response()
+		level := slog.LevelInfo
+		if res.Status >= 500 {
+			level = slog.LevelError
+		}
+		s.logger.LogAttrs(c.Request().Context(), level, "request",
+			slog.String("method", c.Request().Method),
+			slog.String("path", c.Request().URL.Path),
+			slog.Int("status", res.Status),
+			slog.Int64("bytes", res.Size),
+			slog.Duration("duration", time.Since(start)),
+		)
+		return nil
+	}
+}
+
+// recoverPanics turns a panic into a logged 500 so one bad request never stops the server.
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				s.logger.Error("panic", "path", c.Request().URL.Path, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return next(c)
+	}
+}
+
+// contentSecurityPolicy allows only this origin's scripts and styles: no inline script, no eval.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		if c.Request().TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		if !strings.HasPrefix(c.Request().URL.Path, static.Prefix) {
+			// Pages and API answers may show secrets: keep them out of shared caches.
+			h.Set("Cache-Control", "no-store")
+		}
+		return next(c)
+	}
+}
+
+// authenticate finds the user of a request from a bearer token or the session cookie. A
+// bearer token that does not work is a 401 at once; a stale session is simply anonymous.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if c.Path() == "/healthz" || strings.HasPrefix(req.URL.Path, static.Prefix) {
+			return next(c)
+		}
+		ctx := req.Context()
+		if auth := req.Header.Get("Authorization"); auth != "" {
+			scheme, token, _ := strings.Cut(auth, " ")
+			if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+				return junction.Errorf(junction.EUNAUTHORIZED, "Use an Authorization: Bearer <token> header.")
+			}
+			user, err := s.services.Users.FindUserByToken(ctx, strings.TrimSpace(token))
+			if err != nil {
+				return err
+			}
+			c.Set(ctxAuthMethod, "token")
+			c.SetRequest(req.WithContext(junction.NewContextWithUser(ctx, user)))
+			return next(c)
+		}
+		if id, ok := s.sessions.session(c).Values[keySessionID].(string); ok {
+			user, err := s.services.Users.FindUserBySession(ctx, id)
+			if err == nil {
+				c.Set(ctxAuthMethod, "session")
+				c.SetRequest(req.WithContext(junction.NewContextWithUser(ctx, user)))
+			} else if junction.ErrorCode(err) != junction.EUNAUTHORIZED {
+				return err
+			}
+		}
+		return next(c)
+	}
+}
+
+// requireUser sends anonymous page requests to the sign-in page and answers 401 to the API.
+func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if junction.UserFromContext(c.Request().Context()) != nil {
+			return next(c)
+		}
+		if handlers.IsAPI(c) {
+			return junction.Errorf(junction.EUNAUTHORIZED, "Sign in or send an Authorization: Bearer token.")
+		}
+		target := "/login"
+		if c.Request().Method == http.MethodGet && c.Request().URL.Path != "/" {
+			target += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+		}
+		if c.Request().Header.Get("HX-Request") == "true" {
+			c.Response().Header().Set("HX-Redirect", target)
+			return c.NoContent(http.StatusOK)
+		}
+		return c.Redirect(http.StatusSeeOther, target)
+	}
+}
+
+// checkCSRF requires the session's CSRF token on every state-changing request that a
+// browser could send with the cookie. Bearer-token requests carry no ambient credentials
+// and are exempt.
+func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		if c.Get(ctxAuthMethod) == "token" || s.sessions.validCSRF(c) {
+			return next(c)
+		}
+		return junction.Errorf(junction.EFORBIDDEN, "The form has expired or did not come from this site. Reload the page and try again.")
+	}
+}

@@ -1,0 +1,147 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"github.com/junction-dev/junction"
+	"github.com/junction-dev/junction/views"
+)
+
+const (
+	sessionCookie = "junction_session"
+	keySessionID  = "sid"
+	keyCSRF       = "csrf"
+	ctxSession    = "junction.session"
+	ctxAuthMethod = "junction.auth"
+)
+
+// sessionStore keeps the session in an encrypted, signed cookie. The cookie holds only a
+// random session ID (whose hash is the database row that makes the session valid), the CSRF
+// token and flash messages, so signing out or expiring a session works server-side.
+type sessionStore struct {
+	cookies *sessions.CookieStore
+	users   junction.UserService
+}
+
+func newSessionStore(hashKey, blockKey []byte, users junction.UserService) *sessionStore {
+	store := sessions.NewCookieStore(hashKey, blockKey)
+	store.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   int(7 * 24 * 60 * 60),
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	}
+	return &sessionStore{cookies: store, users: users}
+}
+
+// session returns the request's session, loading it once per request. A cookie that no
+// longer decodes (after a key change, say) yields a fresh session.
+func (s *sessionStore) session(c echo.Context) *sessions.Session {
+	if sess, ok := c.Get(ctxSession).(*sessions.Session); ok {
+		return sess
+	}
+	sess, _ := s.cookies.Get(c.Request(), sessionCookie)
+	sess.Options.Secure = c.Request().TLS != nil
+	c.Set(ctxSession, sess)
+	return sess
+}
+
+func (s *sessionStore) save(c echo.Context) error {
+	return s.session(c).Save(c.Request(), c.Response())
+}
+
+// CSRFToken implements handlers.Sessions. A session gets its token on first use.
+func (s *sessionStore) CSRFToken(c echo.Context) string {
+	sess := s.session(c)
+	if token, ok := sess.Values[keyCSRF].(string); ok && token != "" {
+		return token
+	}
+	token := randomToken()
+	sess.Values[keyCSRF] = token
+	s.save(c)
+	return token
+}
+
+// validCSRF reports whether the request carries the session's CSRF token in the form
+// field or the header.
+func (s *sessionStore) validCSRF(c echo.Context) bool {
+	want, _ := s.session(c).Values[keyCSRF].(string)
+	got := c.Request().Header.Get(views.CSRFHeaderName)
+	if got == "" {
+		got = c.FormValue(views.CSRFFieldName)
+	}
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+}
+
+// SignIn implements handlers.Sessions: it ends any current session and starts a new one
+// with a new CSRF token, so a session fixed before sign-in is worthless after it.
+func (s *sessionStore) SignIn(c echo.Context, user *junction.User) error {
+	ctx := c.Request().Context()
+	sess := s.session(c)
+	if old, ok := sess.Values[keySessionID].(string); ok {
+		if err := s.users.DeleteSession(ctx, old); err != nil {
+			return err
+		}
+	}
+	id, err := s.users.CreateSession(ctx, user.ID)
+	if err != nil {
+		return err
+	}
+	sess.Values = map[any]any{keySessionID: id, keyCSRF: randomToken()}
+	return s.save(c)
+}
+
+// SignOut implements handlers.Sessions.
+func (s *sessionStore) SignOut(c echo.Context) error {
+	sess := s.session(c)
+	if id, ok := sess.Values[keySessionID].(string); ok {
+		if err := s.users.DeleteSession(c.Request().Context(), id); err != nil {
+			return err
+		}
+	}
+	sess.Values = map[any]any{keyCSRF: randomToken()}
+	return s.save(c)
+}
+
+// Flash implements handlers.Sessions.
+func (s *sessionStore) Flash(c echo.Context, kind, message string) {
+	sess := s.session(c)
+	sess.AddFlash(kind + "\x00" + message)
+	s.save(c)
+}
+
+// Flashes implements handlers.Sessions.
+func (s *sessionStore) Flashes(c echo.Context) []views.Flash {
+	sess := s.session(c)
+	raw := sess.Flashes()
+	if len(raw) == 0 {
+		return nil
+	}
+	s.save(c)
+	flashes := make([]views.Flash, 0, len(raw))
+	for _, f := range raw {
+		if str, ok := f.(string); ok {
+			kind, msg, ok := strings.Cut(str, "\x00")
+			if !ok {
+				kind, msg = "info", str
+			}
+			flashes = append(flashes, views.Flash{Kind: kind, Message: msg})
+		}
+	}
+	return flashes
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
