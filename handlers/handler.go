@@ -140,7 +140,7 @@ func classify(err error) (status int, code, message string, fields map[string]st
 			message = msg
 		}
 		if status == http.StatusNotFound {
-			message = "Page not found."
+			message = "Not found."
 		}
 		return status, code, message, nil
 	}

@@ -109,3 +109,11 @@ func componentTypeLabel(t junction.ComponentType) string {
 	}
 	return string(t)
 }
+
+// describedBy is the ID of the message under a field: its error, else its help text.
+func describedBy(form, name, errMsg string) string {
+	if errMsg != "" {
+		return fieldID(form, name) + "-error"
+	}
+	return fieldID(form, name) + "-help"
+}

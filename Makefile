@@ -1,0 +1,63 @@
+# Junction build. `make run` and `make test` do all set-up on a fresh machine.
+GO       ?= go
+TAGS     := sqlite_fts5
+BIN      := bin/junction
+ADDR     ?= 127.0.0.1:8080
+DB       ?= junction.db
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Short fuzz/bench runs by default; override for longer ones, e.g. make bench BENCHTIME=5s.
+BENCHTIME ?= 1s
+
+.PHONY: all run build test vet fmt-check check-generated generate tools chromium bench clean
+
+all: build
+
+## tools: download Go modules (templ comes through the go.mod tool directive)
+tools:
+	$(GO) mod download
+	$(GO) tool templ version >/dev/null
+
+## generate: regenerate the templ views
+generate: tools
+	$(GO) tool templ generate -path views
+
+## build: build bin/junction
+build: tools
+	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/junction
+
+## run: build and start the console with demo data
+run: build
+	./$(BIN) serve --demo --addr $(ADDR) --db $(DB)
+
+## chromium: install Chromium for the browser tests when it is missing
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+		{ echo "Installing Chromium for the browser tests..."; \
+		  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+vet: tools
+	$(GO) vet -tags $(TAGS) ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); \
+		if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+
+## check-generated: fail when the committed *_templ.go files are not what templ generates
+check-generated: tools
+	@tmp=$$(mktemp -d); cp -r views "$$tmp/views"; \
+		$(GO) tool templ generate -path "$$tmp/views" >/dev/null 2>&1 || { echo "templ generate failed"; exit 1; }; \
+		if ! diff -r -q views "$$tmp/views" >/dev/null; then \
+			diff -r -q views "$$tmp/views"; rm -rf "$$tmp"; \
+			echo "generated templ code is stale: run 'make generate' and commit"; exit 1; fi; \
+		rm -rf "$$tmp"
+
+## test: vet, format and generated-code checks, unit, integration and browser tests with -race
+test: tools chromium vet fmt-check check-generated
+	$(GO) test -race -tags $(TAGS) -count=1 ./...
+
+## bench: benchmarks, each reporting against a baseline measured in the same run
+bench: tools
+	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./...
+
+clean:
+	rm -rf bin
