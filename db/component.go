@@ -77,12 +77,12 @@ func (s *ComponentService) FindComponent(ctx context.Context, project, handle st
 
 // CreateComponent implements junction.ComponentService.
 func (s *ComponentService) CreateComponent(ctx context.Context, project string, c *junction.Component) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
 	return s.db.inTx(ctx, true, func(tx *Tx) error {
 		p, err := findWritableProject(ctx, tx, project)
 		if err != nil {
+			return err
+		}
+		if err := c.Validate(); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO components (project_id, handle, name, type, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"runtime"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -47,6 +48,12 @@ type DB struct {
 func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("open database: no path given")
+	} else if strings.ContainsAny(path, "?#") {
+		// The driver reads everything after "?" as connection options.
+		return nil, fmt.Errorf("open database %s: the path must not contain ? or #", path)
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("open database: the secret key must be 32 bytes, got %d", len(key))
 	}
 	sealer, err := NewSealer(DeriveKey(key, "junction seal v1"))
 	if err != nil {

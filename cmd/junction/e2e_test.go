@@ -1,0 +1,304 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/junction-dev/junction"
+)
+
+// e2ePassword is the password of every user the browser tests create.
+const e2ePassword = "browser-test-password"
+
+// e2eServer starts the real console (OpenApp, the same wiring as `junction serve`) on a free
+// port with a temporary database and returns its URL and services.
+func e2eServer(t *testing.T) (string, *App) {
+	t.Helper()
+	app, err := OpenApp(context.Background(), Config{
+		Addr:         "127.0.0.1:0",
+		DBPath:       filepath.Join(t.TempDir(), "junction.db"),
+		SecretKey:    hex.EncodeToString(make([]byte, 32)),
+		PasswordCost: 4,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- app.Server.Serve() }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		require.NoError(t, app.Server.Shutdown(ctx))
+		require.NoError(t, <-done)
+		app.Close()
+	})
+	return app.Server.URL(), app
+}
+
+// chromiumPath finds the browser. `make test` installs Chromium when it is missing; running
+// `go test` by hand without it fails unless JUNCTION_SKIP_BROWSER=1 says to skip.
+func chromiumPath(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("JUNCTION_SKIP_BROWSER") == "1" {
+		t.Skip("no Chromium and JUNCTION_SKIP_BROWSER=1")
+	}
+	t.Fatal("Chromium not found: run `make chromium` (or set JUNCTION_SKIP_BROWSER=1 to skip browser tests)")
+	return ""
+}
+
+// browserTab is a headless Chromium tab that records console errors, such as scripts or
+// styles that the Content-Security-Policy blocked.
+type browserTab struct {
+	ctx      context.Context
+	mu       sync.Mutex
+	problems []string
+}
+
+func newBrowserTab(t *testing.T) *browserTab {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelTab(); cancelAlloc() })
+	require.NoError(t, chromedp.Do(ctx), "start Chromium")
+
+	tab := &browserTab{ctx: ctx}
+	go func() {
+		for msg, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			// Pages answered with 401, 404 or 422 on purpose log "Failed to load resource";
+			// only a failed static file is a problem.
+			if strings.HasPrefix(msg.Text, "Failed to load resource") && !strings.Contains(msg.URL, "/static/") {
+				continue
+			}
+			if msg.Type == chromedp.ConsoleError || msg.Type == chromedp.ConsoleException {
+				tab.mu.Lock()
+				tab.problems = append(tab.problems, msg.Text+" ("+msg.URL+")")
+				tab.mu.Unlock()
+			}
+		}
+	}()
+	return tab
+}
+
+func (b *browserTab) run(t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(b.ctx, steps...))
+}
+
+func (b *browserTab) text(t *testing.T, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	require.NoError(t, err, sel)
+	return strings.TrimSpace(s)
+}
+
+func (b *browserTab) exists(t *testing.T, sel string) bool {
+	t.Helper()
+	ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.querySelector(`+jsString(sel)+`) !== null`))
+	require.NoError(t, err)
+	return ok
+}
+
+func (b *browserTab) location(t *testing.T) string {
+	t.Helper()
+	loc, err := chromedp.Run(b.ctx, chromedp.Location())
+	require.NoError(t, err)
+	return loc
+}
+
+// screenshot saves the page to $JUNCTION_SCREENSHOTS/name.png when that variable is set.
+func (b *browserTab) screenshot(t *testing.T, name string) {
+	dir := os.Getenv("JUNCTION_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644))
+}
+
+// noConsoleErrors fails when the page logged an error, such as a CSP violation.
+func (b *browserTab) noConsoleErrors(t *testing.T) {
+	t.Helper()
+	time.Sleep(100 * time.Millisecond) // let the last events arrive
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	require.Empty(t, b.problems, "browser console errors")
+}
+
+func jsString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+func (b *browserTab) signIn(t *testing.T, base, email string) {
+	t.Helper()
+	b.run(t,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=login-form]`)),
+		chromedp.SendKeys(chromedp.CSS(`#login-email`), email),
+		chromedp.SendKeys(chromedp.CSS(`#login-password`), e2ePassword),
+		chromedp.Click(chromedp.CSS(`[data-testid=login-form] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=signed-in-user]`)),
+	)
+	require.Equal(t, email, b.text(t, `[data-testid=signed-in-user]`))
+}
+
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests are not short")
+	}
+	base, app := e2eServer(t)
+	ctx := context.Background()
+	users := map[string]bool{"admin@example.org": true, "viewer@example.org": false, "outsider@example.org": false}
+	for email, admin := range users {
+		require.NoError(t, app.Services.Users.CreateUser(ctx, &junction.User{Email: email, IsAdmin: admin}, e2ePassword))
+	}
+
+	t.Run("AdminCreatesProjectAndComponent", func(t *testing.T) {
+		b := newBrowserTab(t)
+		// Unsigned visitors land on the sign-in page and come back after signing in.
+		b.run(t,
+			chromedp.Navigate(base+"/projects"),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=login-form]`)),
+		)
+		require.Contains(t, b.location(t), "/login?next=%2Fprojects")
+
+		// A wrong password gets a generic message.
+		b.run(t,
+			chromedp.SendKeys(chromedp.CSS(`#login-email`), "admin@example.org"),
+			chromedp.SendKeys(chromedp.CSS(`#login-password`), "not the password"),
+			chromedp.Click(chromedp.CSS(`[data-testid=login-form] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=login-error]`)),
+		)
+		require.Equal(t, "Incorrect e-mail or password.", b.text(t, `[data-testid=login-error]`))
+
+		b.signIn(t, base, "admin@example.org")
+		b.screenshot(t, "projects-empty")
+
+		// Create a project; a bad handle is reported next to the field with the values kept.
+		b.run(t,
+			chromedp.Click(chromedp.CSS(`[data-testid=new-project]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=project-form]`)),
+			chromedp.SendKeys(chromedp.CSS(`#project-name`), "Billing"),
+			chromedp.SendKeys(chromedp.CSS(`#project-handle`), "-bad-"),
+			chromedp.SendKeys(chromedp.CSS(`#project-description`), "Invoices and payments"),
+			chromedp.Click(chromedp.CSS(`[data-testid=project-form] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=error-handle]`)),
+		)
+		require.Contains(t, b.text(t, `[data-testid=error-handle]`), "lower-case letters")
+		b.screenshot(t, "project-form-error")
+		name, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS(`#project-name`)))
+		require.NoError(t, err)
+		require.Equal(t, "Billing", name, "typed values are kept")
+
+		b.run(t,
+			chromedp.SetValue(chromedp.CSS(`#project-handle`), "billing"),
+			chromedp.Click(chromedp.CSS(`[data-testid=project-form] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=project-handle]`)),
+		)
+		require.Equal(t, "billing", b.text(t, `[data-testid=project-handle]`))
+		require.Contains(t, b.text(t, `#flashes`), "Project Billing created.")
+
+		// Create a component in it.
+		b.run(t,
+			chromedp.Click(chromedp.CSS(`[data-testid=new-component]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=component-form]`)),
+			chromedp.SendKeys(chromedp.CSS(`#component-name`), "Invoice API"),
+			chromedp.SetValue(chromedp.CSS(`#component-type`), "service"),
+			chromedp.Click(chromedp.CSS(`[data-testid=component-form] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=component-handle]`)),
+		)
+		require.Equal(t, "invoice-api", b.text(t, `[data-testid=component-handle]`))
+
+		// Add the viewer as a member of the project.
+		b.run(t,
+			chromedp.Navigate(base+"/projects/billing"),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=component-invoice-api]`)),
+			chromedp.SendKeys(chromedp.CSS(`#member-email`), "viewer@example.org"),
+			chromedp.SetValue(chromedp.CSS(`#member-role`), "viewer"),
+			chromedp.Click(chromedp.CSS(`[data-testid=member-form] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=member-list]`)),
+		)
+		require.Contains(t, b.text(t, `[data-testid=member-list]`), "viewer@example.org")
+		b.screenshot(t, "project")
+
+		// Both are listed.
+		b.run(t,
+			chromedp.Click(chromedp.CSS(`nav a[href="/projects"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=project-billing]`)),
+		)
+		require.Contains(t, b.text(t, `[data-testid=project-billing]`), "1 component")
+		b.screenshot(t, "projects")
+
+		// Sign out.
+		b.run(t,
+			chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=login-form]`)),
+		)
+		b.run(t,
+			chromedp.Navigate(base+"/projects"),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=login-form]`)),
+		)
+		b.noConsoleErrors(t)
+	})
+
+	t.Run("ViewerSeesNoCreateButtons", func(t *testing.T) {
+		b := newBrowserTab(t)
+		b.signIn(t, base, "viewer@example.org")
+		b.run(t, chromedp.Navigate(base+"/projects"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=project-billing]`)))
+		require.False(t, b.exists(t, `[data-testid=new-project]`))
+		b.run(t, chromedp.Navigate(base+"/projects/billing"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=component-invoice-api]`)))
+		require.False(t, b.exists(t, `[data-testid=new-component]`))
+		require.False(t, b.exists(t, `[data-testid=delete-project]`))
+		require.False(t, b.exists(t, `[data-testid=member-form]`))
+		require.False(t, b.exists(t, `[data-testid=project-edit-form]`))
+		b.run(t, chromedp.Navigate(base+"/projects/billing/components/invoice-api"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=component-handle]`)))
+		require.False(t, b.exists(t, `[data-testid=delete-component]`))
+		b.screenshot(t, "viewer-component")
+		b.noConsoleErrors(t)
+	})
+
+	t.Run("NonMemberGets404", func(t *testing.T) {
+		b := newBrowserTab(t)
+		b.signIn(t, base, "outsider@example.org")
+		b.run(t, chromedp.Navigate(base+"/projects"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+		require.False(t, b.exists(t, `[data-testid=project-billing]`))
+		for _, path := range []string{"/projects/billing", "/projects/billing/components/invoice-api"} {
+			b.run(t, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS(`[data-testid=error-404]`)))
+			require.Equal(t, "Page not found", b.text(t, `[data-testid=error-404] h1`))
+		}
+		b.screenshot(t, "not-found")
+		b.noConsoleErrors(t)
+	})
+}
