@@ -78,6 +78,10 @@ type UserService interface {
 	CreateToken(ctx context.Context, userID int64, name string) (*Token, string, error)
 	// FindUserByToken returns the owner of a personal access token, or EUNAUTHORIZED.
 	FindUserByToken(ctx context.Context, secret string) (*User, error)
+	// FindTokens lists the personal access tokens of the user in ctx, newest first.
+	FindTokens(ctx context.Context) ([]*Token, error)
+	// DeleteToken revokes one of the ctx user's tokens; ENOTFOUND for anyone else's.
+	DeleteToken(ctx context.Context, id int64) error
 
 	// CreateSession starts a sign-in session and returns its secret identifier.
 	CreateSession(ctx context.Context, userID int64) (string, error)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -60,6 +61,14 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{path: path, sealer: sealer, Now: time.Now}
+
+	// Create the file private to its owner: it holds password and token hashes. SQLite
+	// gives its -wal and -shm files the same mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("create database %s: %w", path, err)
+	}
 
 	// _txlock=immediate takes the write lock at BEGIN, so a write transaction never fails
 	// half-way when it upgrades from a read lock.

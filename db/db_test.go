@@ -245,3 +245,13 @@ func TestConcurrentWrites(t *testing.T) {
 func componentHandle(w, i int) string {
 	return "c-" + string(rune('a'+w)) + "-" + string(rune('a'+i))
 }
+
+func TestDatabaseFileIsPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "junction.db")
+	MustReopenDB(t, path, RandomKey(t))
+	for _, name := range []string{path, path + "-wal"} {
+		info, err := os.Stat(name)
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), name)
+	}
+}

@@ -170,6 +170,48 @@ func (s *UserService) FindUserByToken(ctx context.Context, secret string) (*junc
 	return user, nil
 }
 
+// FindTokens implements junction.UserService.
+func (s *UserService) FindTokens(ctx context.Context) ([]*junction.Token, error) {
+	user, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.read.QueryContext(ctx, `SELECT id, name, created_at, last_used_at FROM tokens
+		WHERE user_id = ? ORDER BY created_at DESC, id DESC`, user.ID)
+	if err != nil {
+		return nil, fmt.Errorf("find tokens: %w", err)
+	}
+	defer rows.Close()
+	var tokens []*junction.Token
+	for rows.Next() {
+		t := junction.Token{UserID: user.ID}
+		var created string
+		var lastUsed sql.NullString
+		if err := rows.Scan(&t.ID, &t.Name, &created, &lastUsed); err != nil {
+			return nil, err
+		}
+		t.CreatedAt, t.LastUsedAt = parseTime(created), parseNullTime(lastUsed)
+		tokens = append(tokens, &t)
+	}
+	return tokens, rows.Err()
+}
+
+// DeleteToken implements junction.UserService.
+func (s *UserService) DeleteToken(ctx context.Context, id int64) error {
+	user, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.write.ExecContext(ctx, `DELETE FROM tokens WHERE id = ? AND user_id = ?`, id, user.ID)
+	if err != nil {
+		return fmt.Errorf("delete token: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return junction.Errorf(junction.ENOTFOUND, "Token not found.")
+	}
+	return nil
+}
+
 // CreateSession implements junction.UserService.
 func (s *UserService) CreateSession(ctx context.Context, userID int64) (string, error) {
 	id := randomString(32)

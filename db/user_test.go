@@ -329,3 +329,33 @@ func hashHex(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
 }
+
+func TestTokenListAndRevoke(t *testing.T) {
+	store := MustOpenDB(t)
+	users := db.NewUserService(store)
+	ada := MustCreateUser(t, store, "ada@example.com", false)
+	bob := MustCreateUser(t, store, "bob@example.com", false)
+	_, adaSecret, err := users.CreateToken(t.Context(), ada.ID, "laptop")
+	require.NoError(t, err)
+	bobToken, _, err := users.CreateToken(t.Context(), bob.ID, "ci")
+	require.NoError(t, err)
+
+	tokens, err := users.FindTokens(ContextAs(t, ada))
+	require.NoError(t, err)
+	require.Len(t, tokens, 1)
+	require.Equal(t, "laptop", tokens[0].Name)
+
+	t.Run("ErrOthersToken", func(t *testing.T) {
+		err := users.DeleteToken(ContextAs(t, ada), bobToken.ID)
+		require.Equal(t, junction.ENOTFOUND, junction.ErrorCode(err))
+	})
+	t.Run("ErrAnonymous", func(t *testing.T) {
+		_, err := users.FindTokens(t.Context())
+		require.Equal(t, junction.EUNAUTHORIZED, junction.ErrorCode(err))
+	})
+	t.Run("OK", func(t *testing.T) {
+		require.NoError(t, users.DeleteToken(ContextAs(t, ada), tokens[0].ID))
+		_, err := users.FindUserByToken(t.Context(), adaSecret)
+		require.Equal(t, junction.EUNAUTHORIZED, junction.ErrorCode(err))
+	})
+}

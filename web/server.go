@@ -97,6 +97,9 @@ func (s *Server) routes(h *handlers.Handler) {
 	pages.POST("/projects/:p/components/:c/delete", h.DeleteComponent)
 	pages.GET("/environments", h.EnvironmentsPage)
 	pages.POST("/environments", h.CreateEnvironment)
+	pages.GET("/account", h.AccountPage)
+	pages.POST("/account/tokens", h.CreateToken)
+	pages.POST("/account/tokens/:id/delete", h.DeleteToken)
 
 	api := e.Group("/api/v1", s.requireUser)
 	api.GET("/me", h.Me)
@@ -152,6 +155,18 @@ func (s *Server) Serve() error {
 
 // Shutdown stops accepting connections and waits for in-flight requests to finish.
 func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+
+// Close closes the listener and every connection at once.
+func (s *Server) Close() error {
+	err := s.http.Close()
+	if s.ln != nil {
+		// Serve closes the listener it was given; this covers a server that never served.
+		if cerr := s.ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+			err = errors.Join(err, cerr)
+		}
+	}
+	return err
+}
 
 // logRequests logs one line per request: method, path (never the query, which could hold
 // a secret), status, size and duration.

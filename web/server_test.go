@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -677,4 +678,53 @@ func TestNoInputCauses500(t *testing.T) {
 		status, _ = ts.api(t, http.MethodGet, "/api/v1/projects/"+url.PathEscape(s), token, "")
 		require.Less(t, status, 500)
 	}
+}
+
+func TestAccountTokens(t *testing.T) {
+	ts := newTestServer(t)
+	ts.createUser(t, "ada@example.com", false)
+	other := ts.createUser(t, "bob@example.com", false)
+	otherToken := ts.token(t, other)
+	b := ts.browser(t)
+	b.mustLogin("ada@example.com")
+
+	res, body := b.get("/account")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Contains(t, body, "You have no tokens yet.")
+
+	res, body = b.post("/account/tokens", url.Values{"name": {strings.Repeat("x", 101)}})
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	require.Contains(t, body, `data-testid="error-name"`)
+
+	res, body = b.post("/account/tokens", url.Values{"name": {"CI deploys"}})
+	require.Equal(t, http.StatusCreated, res.StatusCode)
+	secret := regexp.MustCompile(`jct_[a-z2-7]+`).FindString(body)
+	require.NotEmpty(t, secret, "the new token is shown")
+	require.Contains(t, body, "CI deploys")
+
+	status, me := ts.api(t, http.MethodGet, "/api/v1/me", secret, "")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "ada@example.com", me["email"])
+
+	_, body = b.get("/account")
+	require.NotContains(t, body, secret, "shown once only")
+	require.Contains(t, body, "CI deploys")
+	m := regexp.MustCompile(`/account/tokens/(\d+)/delete`).FindStringSubmatch(body)
+	require.NotNil(t, m)
+
+	// Someone else's token cannot be revoked, and unknown IDs are 404 alike.
+	otherTokens, err := ts.svc.Users.FindTokens(as(other))
+	require.NoError(t, err)
+	require.Len(t, otherTokens, 1)
+	for _, id := range []string{strconv.FormatInt(otherTokens[0].ID, 10), "999999", "abc"} {
+		res, _ = b.post("/account/tokens/"+id+"/delete", nil)
+		require.Equal(t, http.StatusNotFound, res.StatusCode, id)
+	}
+	status, _ = ts.api(t, http.MethodGet, "/api/v1/me", otherToken, "")
+	require.Equal(t, http.StatusOK, status)
+
+	res, _ = b.post("/account/tokens/"+m[1]+"/delete", nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	status, _ = ts.api(t, http.MethodGet, "/api/v1/me", secret, "")
+	require.Equal(t, http.StatusUnauthorized, status, "a revoked token stops working at once")
 }

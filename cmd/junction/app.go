@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -105,8 +106,10 @@ func (a *App) bootstrapAdmin(ctx context.Context, email, password string) error 
 	return nil
 }
 
-// Close closes the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close closes the server's listener and the database.
+func (a *App) Close() error {
+	return errors.Join(a.Server.Close(), a.DB.Close())
+}
 
 // describe renders an error as one line for the terminal, field messages included.
 func describe(err error) string {

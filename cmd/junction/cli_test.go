@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -107,8 +109,8 @@ func mustOpenApp(t *testing.T, env map[string]string, dbPath string) *App {
 		t.Fatalf("OpenApp: %v", err)
 	}
 	t.Cleanup(func() {
-		// Serve never ran, so Shutdown would not close the bound listener; close the
-		// database and let the test process reclaim the socket.
+		// Serve never runs here, and neither App.Close nor Server.Shutdown closes a listener
+		// that Serve never took over, so the bound socket lives until the test binary exits.
 		if err := app.Close(); err != nil {
 			t.Errorf("close app: %v", err)
 		}
@@ -188,6 +190,17 @@ func TestCLIMigrate(t *testing.T) {
 			t.Errorf("stat key file: err = %v, want it not to exist", err)
 		}
 		requireCode(t, runCLI(t, env, "migrate", "--db", dbPath), exitOK)
+
+		// The same key written as base64 opens the same database.
+		raw, err := hex.DecodeString(testSecretKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env64 := map[string]string{"JUNCTION_SECRET_KEY": base64.StdEncoding.EncodeToString(raw)}
+		requireCode(t, runCLI(t, env64, "migrate", "--db", dbPath), exitOK)
+		if _, err := os.Stat(dbPath + ".key"); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("stat key file: err = %v, want it not to exist", err)
+		}
 	})
 
 	t.Run("ErrWrongKey", func(t *testing.T) {
@@ -208,6 +221,39 @@ func TestCLIMigrate(t *testing.T) {
 		requireOneErrorLine(t, r.stderr)
 		if !strings.Contains(r.stderr, "JUNCTION_SECRET_KEY") {
 			t.Errorf("stderr = %q, want it to name JUNCTION_SECRET_KEY", r.stderr)
+		}
+	})
+
+	t.Run("ErrNotADatabase", func(t *testing.T) {
+		dbPath := tempDB(t)
+		if err := os.WriteFile(dbPath, []byte("this is not SQLite\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := runCLI(t, nil, "migrate", "--db", dbPath)
+		requireCode(t, r, exitFailure)
+		requireOneErrorLine(t, r.stderr)
+	})
+
+	t.Run("ErrBadKeyFile", func(t *testing.T) {
+		dbPath := tempDB(t)
+		if err := os.WriteFile(dbPath+".key", []byte("not a key\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := runCLI(t, nil, "migrate", "--db", dbPath)
+		requireCode(t, r, exitFailure)
+		requireOneErrorLine(t, r.stderr)
+		if !strings.Contains(r.stderr, ".key") {
+			t.Errorf("stderr = %q, want it to name the key file", r.stderr)
+		}
+	})
+
+	t.Run("ErrPathWithQuestionMark", func(t *testing.T) {
+		dbPath := filepath.Join(t.TempDir(), "odd?name.db")
+		r := runCLI(t, nil, "migrate", "--db", dbPath)
+		requireCode(t, r, exitFailure)
+		requireOneErrorLine(t, r.stderr)
+		if !strings.Contains(r.stderr, "must not contain ?") {
+			t.Errorf("stderr = %q, want it to say why the path is refused", r.stderr)
 		}
 	})
 
@@ -624,6 +670,12 @@ func TestServeDemo(t *testing.T) {
 		t.Errorf("demo projects over HTTP: total %d, want 3 (%s)", list.Total, body)
 	}
 	s.stop(t)
+	if strings.Contains(s.stderr.String(), token) {
+		t.Errorf("the server log holds the bearer token")
+	}
+	if !strings.Contains(s.stderr.String(), "/api/v1/projects") {
+		t.Errorf("stderr = %q, want a request log line", s.stderr)
+	}
 
 	// The listener is closed after shutdown.
 	if _, err := net.DialTimeout("tcp", strings.TrimPrefix(s.url, "http://"), time.Second); err == nil {
