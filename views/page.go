@@ -118,4 +118,6 @@ func describedBy(form, name, errMsg string) string {
 	return fieldID(form, name) + "-help"
 }
 
-func tokenDeleteURL(id int64) string { return "/account/tokens/" + strconv.FormatInt(id, 10) + "/delete" }
+func tokenDeleteURL(id int64) string {
+	return "/account/tokens/" + strconv.FormatInt(id, 10) + "/delete"
+}
