@@ -8,7 +8,7 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Short fuzz/bench runs by default; override for longer ones, e.g. make bench BENCHTIME=5s.
 BENCHTIME ?= 1s
 
-.PHONY: all run build test vet fmt-check check-generated generate tools chromium bench clean
+.PHONY: all run build test vet fmt-check check-generated generate tools chromium bench screenshots clean
 
 all: build
 
@@ -58,6 +58,11 @@ test: tools chromium vet fmt-check check-generated
 ## bench: benchmarks, each reporting against a baseline measured in the same run
 bench: tools
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./...
+
+## screenshots: render the demo pages in headless Chromium into docs/screenshots
+screenshots: tools chromium
+	mkdir -p docs/screenshots
+	JUNCTION_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -tags $(TAGS) -count=1 -run 'TestDemoScreenshots' ./cmd/junction/
 
 clean:
 	rm -rf bin

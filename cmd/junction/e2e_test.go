@@ -25,8 +25,13 @@ const e2ePassword = "browser-test-password"
 // e2eServer starts the real console (OpenApp, the same wiring as `junction serve`) on a free
 // port with a temporary database and returns its URL and services.
 func e2eServer(t *testing.T) (string, *App) {
+	return e2eServerWith(t, false)
+}
+
+func e2eServerWith(t *testing.T, demo bool) (string, *App) {
 	t.Helper()
 	app, err := OpenApp(context.Background(), Config{
+		Demo:         demo,
 		Addr:         "127.0.0.1:0",
 		DBPath:       filepath.Join(t.TempDir(), "junction.db"),
 		SecretKey:    hex.EncodeToString(make([]byte, 32)),
@@ -301,4 +306,36 @@ func TestBrowser(t *testing.T) {
 		b.screenshot(t, "not-found")
 		b.noConsoleErrors(t)
 	})
+}
+
+// TestDemoScreenshots renders the demo organization for the README; it runs only when
+// JUNCTION_SCREENSHOTS names a directory (make screenshots).
+func TestDemoScreenshots(t *testing.T) {
+	if os.Getenv("JUNCTION_SCREENSHOTS") == "" {
+		t.Skip("set JUNCTION_SCREENSHOTS to a directory to render screenshots")
+	}
+	base, _ := e2eServerWith(t, true)
+	b := newBrowserTab(t)
+	b.run(t,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=login-form]`)),
+	)
+	b.screenshot(t, "demo-login")
+	b.run(t,
+		chromedp.SendKeys(chromedp.CSS(`#login-email`), DemoAdminEmail),
+		chromedp.SendKeys(chromedp.CSS(`#login-password`), DemoPassword),
+		chromedp.Click(chromedp.CSS(`[data-testid=login-form] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=project-shop]`)),
+	)
+	b.screenshot(t, "demo-projects")
+	for _, page := range []struct{ path, wait, name string }{
+		{"/projects/shop", `[data-testid=component-list]`, "demo-project"},
+		{"/projects/shop/components/orders", `[data-testid=component-handle]`, "demo-component"},
+		{"/environments", `[data-testid=environment-list]`, "demo-environments"},
+		{"/account", `[data-testid=token-form]`, "demo-account"},
+	} {
+		b.run(t, chromedp.Navigate(base+page.path), chromedp.WaitVisible(chromedp.CSS(page.wait)))
+		b.screenshot(t, page.name)
+	}
+	b.noConsoleErrors(t)
 }
