@@ -33,8 +33,11 @@ func errProjectNotFound(handle string) error {
 // projectSelect returns projects with the caller's membership role (empty when none). Its
 // parameters are the caller's user ID, then whether the caller is an admin.
 const projectSelect = `SELECT p.id, p.handle, p.name, p.description, p.created_at, p.updated_at,
-	(SELECT COUNT(*) FROM components c WHERE c.project_id = p.id), COALESCE(m.role, '')
-	FROM projects p LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = ?
+	(SELECT COUNT(*) FROM components c WHERE c.project_id = p.id), COALESCE(m.role, '')` + projectFrom
+
+// projectFrom is the FROM and WHERE of projectSelect, also used to count without the
+// per-project component counts.
+const projectFrom = ` FROM projects p LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = ?
 	WHERE (? OR m.role IS NOT NULL)`
 
 func scanProject(row interface{ Scan(...any) error }, user *junction.User) (*junction.Project, error) {
@@ -105,7 +108,7 @@ func (s *ProjectService) FindProjects(ctx context.Context, filter junction.Proje
 	var projects []*junction.Project
 	var total int
 	err = s.db.inTx(ctx, false, func(tx *Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+projectSelect+where+`)`, args...).Scan(&total); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*)`+projectFrom+where, args...).Scan(&total); err != nil {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, projectSelect+where+` ORDER BY p.name COLLATE NOCASE, p.handle LIMIT ? OFFSET ?`,
