@@ -112,8 +112,12 @@ func (s *ComponentService) UpdateComponent(ctx context.Context, project, handle 
 			return err
 		}
 		c.UpdatedAt = tx.now
-		_, err = tx.ExecContext(ctx, `UPDATE components SET name = ?, type = ?, updated_at = ? WHERE id = ?`,
-			c.Name, string(c.Type), formatTime(tx.now), c.ID)
+		if _, err = tx.ExecContext(ctx, `UPDATE components SET name = ?, type = ?, updated_at = ? WHERE id = ?`,
+			c.Name, string(c.Type), formatTime(tx.now), c.ID); err != nil {
+			return err
+		}
+		// The catalog shows and searches internal services as "component – endpoint".
+		_, err = tx.ExecContext(ctx, `UPDATE services SET display_name = ? || ' – ' || name WHERE component_id = ?`, c.Name, c.ID)
 		return err
 	})
 	return c, err

@@ -1,0 +1,484 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/junction-dev/junction"
+)
+
+// ServiceService implements junction.ServiceService.
+type ServiceService struct{ db *DB }
+
+var _ junction.ServiceService = (*ServiceService)(nil)
+
+// NewServiceService returns a ServiceService over db.
+func NewServiceService(db *DB) *ServiceService { return &ServiceService{db: db} }
+
+// serviceSpec is the JSON stored in services.spec: the kind-specific details without
+// secret values.
+type serviceSpec struct {
+	URLs       map[string]string            `json:"urls,omitempty"`
+	Parameters []junction.ServiceParameter  `json:"parameters,omitempty"`
+	Endpoints  []junction.Endpoint          `json:"endpoints,omitempty"`
+	Values     map[string]map[string]string `json:"values,omitempty"`
+}
+
+// splitSecrets separates a service's details into the stored spec and the secret values,
+// keyed "endpoint/<name>/<parameter>" or "env/<environment>/<parameter>".
+func splitSecrets(s *junction.Service) (serviceSpec, map[string]string) {
+	spec := serviceSpec{URLs: s.URLs, Parameters: s.Parameters}
+	secrets := map[string]string{}
+	for _, e := range s.Endpoints {
+		values := map[string]string{}
+		for name, v := range e.Values {
+			if s.IsSecret(name) {
+				secrets["endpoint/"+e.Name+"/"+name] = v
+			} else {
+				values[name] = v
+			}
+		}
+		e.Values = values
+		spec.Endpoints = append(spec.Endpoints, e)
+	}
+	if len(s.Values) > 0 {
+		spec.Values = map[string]map[string]string{}
+		for env, vals := range s.Values {
+			plain := map[string]string{}
+			for name, v := range vals {
+				if s.IsSecret(name) {
+					secrets["env/"+env+"/"+name] = v
+				} else {
+					plain[name] = v
+				}
+			}
+			spec.Values[env] = plain
+		}
+	}
+	return spec, secrets
+}
+
+// applySpec fills a service's details from the stored spec, with secret values masked.
+func applySpec(s *junction.Service, raw string) error {
+	var spec serviceSpec
+	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
+		return fmt.Errorf("decode service %s: %w", s.ID, err)
+	}
+	s.URLs, s.Parameters, s.Endpoints, s.Values = spec.URLs, spec.Parameters, spec.Endpoints, spec.Values
+	for i := range s.Endpoints {
+		for _, p := range s.Parameters {
+			if p.Secret {
+				s.Endpoints[i].Values[p.Name] = junction.Masked
+			}
+		}
+	}
+	for _, vals := range s.Values {
+		vals[junction.ParamPassword] = junction.Masked
+	}
+	return nil
+}
+
+func (db *DB) sealSecrets(id string, secrets map[string]string) ([]byte, error) {
+	if len(secrets) == 0 {
+		return nil, nil
+	}
+	plain, err := json.Marshal(secrets)
+	if err != nil {
+		return nil, err
+	}
+	return db.sealer.Seal(plain, "services.secrets:"+id), nil
+}
+
+// serviceSelect reads services with their publishing component and project.
+const serviceSelect = `SELECT ` + serviceColumns + serviceFrom
+
+const serviceColumns = `s.id, s.kind, s.name, s.version, s.description, s.tags, s.unlisted,
+	s.created_at, s.updated_at, COALESCE(p.handle, ''), COALESCE(c.handle, ''), COALESCE(c.name, ''),
+	COALESCE(s.visibility, ''), COALESCE(s.security, ''), COALESCE(s.engine, ''), s.spec`
+
+const serviceFrom = ` FROM services s LEFT JOIN components c ON c.id = s.component_id LEFT JOIN projects p ON p.id = s.project_id`
+
+func scanService(row interface{ Scan(...any) error }, extra ...any) (*junction.Service, error) {
+	var s junction.Service
+	var tags, created, updated, spec string
+	err := row.Scan(append([]any{&s.ID, &s.Kind, &s.Name, &s.Version, &s.Description, &tags, &s.Unlisted,
+		&created, &updated, &s.Project, &s.Component, &s.ComponentName,
+		&s.Visibility, &s.Security, &s.Engine, &spec}, extra...)...)
+	if err != nil {
+		return nil, err
+	}
+	s.Tags = strings.Fields(tags)
+	if s.Tags == nil {
+		s.Tags = []string{}
+	}
+	s.CreatedAt, s.UpdatedAt = parseTime(created), parseTime(updated)
+	return &s, applySpec(&s, spec)
+}
+
+// visibleClause limits services to those the caller may see: all third-party and database
+// services, organization and public internal services, and project services of the caller's
+// projects. Its parameters are (isAdmin, userID).
+const visibleClause = `(? OR s.kind != 'internal' OR s.visibility != 'project'
+	OR s.project_id IN (SELECT project_id FROM project_members WHERE user_id = ?))`
+
+// ftsQuery turns what a person typed into a safe FTS5 query: every word becomes a quoted
+// prefix term, so "twil" finds Twilio and quotes, stars or FTS operators are just text.
+// It returns "" when nothing searchable is left.
+func ftsQuery(q string) string {
+	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+	terms := make([]string, 0, len(words))
+	for _, w := range words {
+		if len(terms) == 8 {
+			break
+		}
+		if r := []rune(w); len(r) > 48 {
+			w = string(r[:48])
+		}
+		terms = append(terms, `"`+w+`"*`)
+	}
+	return strings.Join(terms, " ")
+}
+
+// FindServices implements junction.ServiceService.
+func (s *ServiceService) FindServices(ctx context.Context, f junction.ServiceFilter) ([]*junction.Service, int, *junction.ServiceFacets, error) {
+	user, err := caller(ctx)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	where := ` WHERE s.unlisted = 0 AND ` + visibleClause
+	args := []any{user.IsAdmin, user.ID}
+	if f.Project != "" {
+		where += ` AND s.project_id = (SELECT id FROM projects WHERE handle = ?)`
+		args = append(args, f.Project)
+	}
+	if q := ftsQuery(f.Query); q != "" {
+		where += ` AND s.seq IN (SELECT rowid FROM services_fts WHERE services_fts MATCH ?)`
+		args = append(args, q)
+	}
+
+	facets := &junction.ServiceFacets{Kinds: map[junction.ServiceKind]int{}, Visibilities: map[junction.Visibility]int{}}
+	var total int
+	var services []*junction.Service
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		// One grouped scan yields the total and both facets: each facet applies the other
+		// facet's filter but not its own.
+		rows, err := tx.QueryContext(ctx, `SELECT s.kind, COALESCE(s.visibility, ''), COUNT(*) FROM services s`+where+` GROUP BY 1, 2`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var kind junction.ServiceKind
+			var vis junction.Visibility
+			var n int
+			if err := rows.Scan(&kind, &vis, &n); err != nil {
+				return err
+			}
+			kindOK := f.Kind == "" || f.Kind == kind
+			visOK := f.Visibility == "" || f.Visibility == vis
+			if visOK {
+				facets.Kinds[kind] += n
+			}
+			if kindOK && vis != "" {
+				facets.Visibilities[vis] += n
+			}
+			if kindOK && visOK {
+				total += n
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+
+		pageWhere, pageArgs := where, args
+		if f.Kind != "" {
+			pageWhere += ` AND s.kind = ?`
+			pageArgs = append(pageArgs, string(f.Kind))
+		}
+		if f.Visibility != "" {
+			pageWhere += ` AND s.visibility = ?`
+			pageArgs = append(pageArgs, string(f.Visibility))
+		}
+		order := ` ORDER BY s.display_name COLLATE NOCASE, s.seq`
+		if f.Sort == "newest" {
+			order = ` ORDER BY s.seq DESC`
+		}
+		rows, err = tx.QueryContext(ctx, serviceSelect+pageWhere+order+` LIMIT ? OFFSET ?`,
+			append(pageArgs, f.Page.Limit(), f.Page.Offset())...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			svc, err := scanService(rows)
+			if err != nil {
+				return err
+			}
+			services = append(services, svc)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("find services: %w", err)
+	}
+	return services, total, facets, nil
+}
+
+// findService loads one service the caller may see, with CanEdit set.
+func findService(ctx context.Context, tx *Tx, id string) (*junction.Service, error) {
+	user, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var role string
+	var createdBy sql.NullInt64
+	row := tx.QueryRowContext(ctx, `SELECT `+serviceColumns+`, COALESCE(m.role, ''), s.created_by`+serviceFrom+`
+		LEFT JOIN project_members m ON m.project_id = s.project_id AND m.user_id = ?
+		WHERE s.id = ? AND `+visibleClause, append([]any{user.ID, id}, user.IsAdmin, user.ID)...)
+	svc, err := scanService(row, &role, &createdBy)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, junction.Errorf(junction.ENOTFOUND, "Service not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("find service %s: %w", id, err)
+	}
+	switch {
+	case user.IsAdmin:
+		svc.CanEdit = true
+	case svc.Kind == junction.KindInternal:
+		svc.CanEdit = junction.Role(role).CanWrite()
+	default:
+		svc.CanEdit = createdBy.Valid && createdBy.Int64 == user.ID
+	}
+	return svc, nil
+}
+
+// FindService implements junction.ServiceService.
+func (s *ServiceService) FindService(ctx context.Context, id string) (svc *junction.Service, err error) {
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		svc, err = findService(ctx, tx, id)
+		return err
+	})
+	return svc, err
+}
+
+func (tx *Tx) environmentNames(ctx context.Context) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM environments ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	return names, rows.Err()
+}
+
+// canRegister reports whether the caller may register third-party and database services:
+// admins and developers of at least one project.
+func canRegister(ctx context.Context, tx *Tx, user *junction.User) (bool, error) {
+	if user.IsAdmin {
+		return true, nil
+	}
+	var ok bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM project_members WHERE user_id = ? AND role = 'developer')`, user.ID).Scan(&ok)
+	return ok, err
+}
+
+func errServiceTaken(s *junction.Service) error {
+	msg := fmt.Sprintf("A %s service named %q with version %q already exists.", s.Kind, s.Name, s.Version)
+	if s.Kind == junction.KindInternal {
+		msg = fmt.Sprintf("Component %q already publishes %q version %q.", s.Component, s.Name, s.Version)
+	}
+	return &junction.Error{Code: junction.ECONFLICT, Message: msg, Fields: map[string]string{"name": msg}}
+}
+
+// CreateService implements junction.ServiceService.
+func (s *ServiceService) CreateService(ctx context.Context, svc *junction.Service) error {
+	user, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		var projectID, componentID sql.NullInt64
+		scope := string(svc.Kind)
+		svc.ComponentName = ""
+		if svc.Kind == junction.KindInternal {
+			fields := junction.FieldErrors{}
+			if svc.Project == "" {
+				fields.Add("project", "Name the project of the publishing component.")
+			}
+			if svc.Component == "" {
+				fields.Add("component", "Name the publishing component.")
+			}
+			if err := fields.Err(); err != nil {
+				return err
+			}
+			p, err := findWritableProject(ctx, tx, svc.Project)
+			if err != nil {
+				return err
+			}
+			c, err := findComponent(ctx, tx, p, svc.Component)
+			if err != nil {
+				return err
+			}
+			projectID = sql.NullInt64{Int64: p.ID, Valid: true}
+			componentID = sql.NullInt64{Int64: c.ID, Valid: true}
+			scope = "component:" + strconv.FormatInt(c.ID, 10)
+			svc.ComponentName = c.Name
+		} else if svc.Kind.Valid() {
+			ok, err := canRegister(ctx, tx, user)
+			if err != nil {
+				return err
+			} else if !ok {
+				return junction.Errorf(junction.EFORBIDDEN, "Only admins and project developers can register services.")
+			}
+			svc.Project, svc.Component = "", ""
+		}
+		envs, err := tx.environmentNames(ctx)
+		if err != nil {
+			return err
+		}
+		if err := svc.Validate(envs); err != nil {
+			return err
+		}
+		svc.ID = "svc_" + randomString(10)
+		spec, secrets := splitSecrets(svc)
+		specJSON, err := json.Marshal(spec)
+		if err != nil {
+			return err
+		}
+		sealed, err := s.db.sealSecrets(svc.ID, secrets)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO services (id, kind, name, version, display_name, description, tags,
+			scope, project_id, component_id, visibility, security, engine, spec, secrets, created_by, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?)`,
+			svc.ID, string(svc.Kind), svc.Name, svc.Version, svc.DisplayName(), svc.Description, strings.Join(svc.Tags, " "),
+			scope, projectID, componentID, string(svc.Visibility), string(svc.Security), svc.Engine, string(specJSON), sealed,
+			user.ID, formatTime(tx.now), formatTime(tx.now))
+		if isUniqueViolation(err) {
+			return errServiceTaken(svc)
+		} else if err != nil {
+			return fmt.Errorf("create service %q: %w", svc.Name, err)
+		}
+		svc.CreatedAt, svc.UpdatedAt, svc.CanEdit, svc.Unlisted = tx.now, tx.now, true, false
+		svc.Mask()
+		return nil
+	})
+}
+
+// findEditableService is findService for callers about to change the service.
+func findEditableService(ctx context.Context, tx *Tx, id string) (*junction.Service, error) {
+	svc, err := findService(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !svc.CanEdit {
+		return nil, junction.Errorf(junction.EFORBIDDEN, "You cannot change this service.")
+	}
+	return svc, nil
+}
+
+// UpdateService implements junction.ServiceService. Only internal services change in place;
+// a third-party or database service is versioned, so a change is a new registration.
+func (s *ServiceService) UpdateService(ctx context.Context, id string, upd *junction.Service) (svc *junction.Service, err error) {
+	err = s.db.inTx(ctx, true, func(tx *Tx) error {
+		if svc, err = findEditableService(ctx, tx, id); err != nil {
+			return err
+		}
+		if svc.Kind != junction.KindInternal {
+			return junction.Errorf(junction.EINVALID, "Only internal services can be edited; register a new version instead.")
+		}
+		svc.Name, svc.Version, svc.Description, svc.Tags = upd.Name, upd.Version, upd.Description, upd.Tags
+		svc.Visibility, svc.Security, svc.URLs = upd.Visibility, upd.Security, upd.URLs
+		envs, err := tx.environmentNames(ctx)
+		if err != nil {
+			return err
+		}
+		if err := svc.Validate(envs); err != nil {
+			return err
+		}
+		specJSON, err := json.Marshal(serviceSpec{URLs: svc.URLs})
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE services SET name = ?, version = ?, display_name = ?, description = ?, tags = ?,
+			visibility = ?, security = ?, spec = ?, updated_at = ? WHERE id = ?`,
+			svc.Name, svc.Version, svc.DisplayName(), svc.Description, strings.Join(svc.Tags, " "),
+			string(svc.Visibility), string(svc.Security), string(specJSON), formatTime(tx.now), id)
+		if isUniqueViolation(err) {
+			return errServiceTaken(svc)
+		}
+		svc.UpdatedAt = tx.now
+		return err
+	})
+	return svc, err
+}
+
+// SetServiceListed implements junction.ServiceService.
+func (s *ServiceService) SetServiceListed(ctx context.Context, id string, listed bool) error {
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		if _, err := findEditableService(ctx, tx, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE services SET unlisted = ?, updated_at = ? WHERE id = ?`, !listed, formatTime(tx.now), id)
+		return err
+	})
+}
+
+// DeleteService implements junction.ServiceService.
+func (s *ServiceService) DeleteService(ctx context.Context, id string) error {
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		svc, err := findEditableService(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if svc.Kind != junction.KindInternal {
+			return junction.Errorf(junction.EINVALID, "Only internal services can be unpublished; remove others from the catalog instead.")
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM services WHERE id = ?`, id)
+		return err
+	})
+}
+
+// FindComponentServices implements junction.ServiceService.
+func (s *ServiceService) FindComponentServices(ctx context.Context, project, component string) (services []*junction.Service, err error) {
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		p, err := findProject(ctx, tx, project)
+		if err != nil {
+			return err
+		}
+		c, err := findComponent(ctx, tx, p, component)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, serviceSelect+` WHERE s.component_id = ? ORDER BY s.name COLLATE NOCASE, s.version`, c.ID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			svc, err := scanService(rows)
+			if err != nil {
+				return err
+			}
+			svc.CanEdit = p.Role.CanWrite()
+			services = append(services, svc)
+		}
+		return rows.Err()
+	})
+	return services, err
+}

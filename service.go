@@ -1,0 +1,512 @@
+package junction
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ServiceKind says where a catalog service comes from.
+type ServiceKind string
+
+// Service kinds.
+const (
+	KindInternal   ServiceKind = "internal"
+	KindThirdParty ServiceKind = "third-party"
+	KindDatabase   ServiceKind = "database"
+)
+
+// ServiceKinds lists every kind in display order.
+var ServiceKinds = []ServiceKind{KindInternal, KindThirdParty, KindDatabase}
+
+// Valid reports whether k is a known kind.
+func (k ServiceKind) Valid() bool { return slices.Contains(ServiceKinds, k) }
+
+// Visibility says which projects may connect to an internal service.
+type Visibility string
+
+// Visibilities.
+const (
+	VisibilityProject      Visibility = "project"
+	VisibilityOrganization Visibility = "organization"
+	VisibilityPublic       Visibility = "public"
+)
+
+// Visibilities lists every visibility from narrowest to widest.
+var Visibilities = []Visibility{VisibilityProject, VisibilityOrganization, VisibilityPublic}
+
+// Valid reports whether v is a known visibility.
+func (v Visibility) Valid() bool { return slices.Contains(Visibilities, v) }
+
+// Security is how callers authenticate to an internal service.
+type Security string
+
+// Security schemes.
+const (
+	SecurityOAuth  Security = "oauth"
+	SecurityAPIKey Security = "api-key"
+	SecurityNone   Security = "none"
+)
+
+// SecuritySchemes lists every scheme.
+var SecuritySchemes = []Security{SecurityOAuth, SecurityAPIKey, SecurityNone}
+
+// Valid reports whether s is a known scheme.
+func (s Security) Valid() bool { return slices.Contains(SecuritySchemes, s) }
+
+// DatabaseEngines lists the database engines a database service may use.
+var DatabaseEngines = []string{"postgres", "mysql", "mssql", "oracle", "mongodb", "redis"}
+
+// DefaultPorts are the usual ports of the database engines, offered as defaults in forms.
+var DefaultPorts = map[string]string{
+	"postgres": "5432", "mysql": "3306", "mssql": "1433", "oracle": "1521", "mongodb": "27017", "redis": "6379",
+}
+
+// Parameter names of connections, by service kind and security scheme.
+const (
+	ParamServiceURL     = "ServiceURL"
+	ParamConsumerKey    = "ConsumerKey"
+	ParamConsumerSecret = "ConsumerSecret"
+	ParamTokenURL       = "TokenURL"
+	ParamAPIKey         = "ChoreoAPIKey"
+	ParamHostName       = "HostName"
+	ParamPort           = "Port"
+	ParamDatabaseName   = "DatabaseName"
+	ParamUsername       = "Username"
+	ParamPassword       = "Password"
+)
+
+// DatabaseParameters are the parameters of a database service, in order.
+var DatabaseParameters = []ServiceParameter{
+	{Name: ParamHostName}, {Name: ParamPort}, {Name: ParamDatabaseName}, {Name: ParamUsername}, {Name: ParamPassword, Secret: true},
+}
+
+// Masked replaces every secret value shown to people and in API answers.
+const Masked = "********"
+
+// Service is an entry of the catalog: an internal endpoint published by a component, a
+// third-party API, or a database.
+type Service struct {
+	ID          string      `json:"id"`
+	Kind        ServiceKind `json:"kind"`
+	Name        string      `json:"name"`
+	Version     string      `json:"version"`
+	Description string      `json:"description"`
+	Tags        []string    `json:"tags"`
+	// Unlisted services are removed from the catalog: they take no new connections, but
+	// the connections that exist keep working.
+	Unlisted  bool      `json:"unlisted"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Internal services: the publishing component, visibility, security and a URL per
+	// environment.
+	Project       string            `json:"project,omitempty"`
+	Component     string            `json:"component,omitempty"`
+	ComponentName string            `json:"component_name,omitempty"`
+	Visibility    Visibility        `json:"visibility,omitempty"`
+	Security      Security          `json:"security,omitempty"`
+	URLs          map[string]string `json:"urls,omitempty"`
+
+	// Third-party services: additional parameters and the endpoints that serve them.
+	Parameters []ServiceParameter `json:"parameters,omitempty"`
+	Endpoints  []Endpoint         `json:"endpoints,omitempty"`
+
+	// Database services: the engine and, per environment, HostName, Port, DatabaseName,
+	// Username and Password.
+	Engine string                       `json:"engine,omitempty"`
+	Values map[string]map[string]string `json:"values,omitempty"`
+
+	// CanEdit tells whether the caller may change, unlist or unpublish the service.
+	CanEdit bool `json:"-"`
+}
+
+// ServiceParameter is an additional parameter of a third-party service.
+type ServiceParameter struct {
+	Name   string `json:"name"`
+	Secret bool   `json:"secret"`
+}
+
+// Endpoint is one way to reach a third-party service, such as its sandbox.
+type Endpoint struct {
+	Name         string            `json:"name"`
+	URL          string            `json:"url"`
+	Environments []string          `json:"environments"`
+	Values       map[string]string `json:"values"`
+}
+
+// DisplayName is the catalog title: "component – endpoint" for internal services.
+func (s *Service) DisplayName() string {
+	if s.Kind == KindInternal && s.ComponentName != "" {
+		return s.ComponentName + " – " + s.Name
+	}
+	return s.Name
+}
+
+// IsSecret reports whether the named parameter of the service holds a secret.
+func (s *Service) IsSecret(param string) bool {
+	switch s.Kind {
+	case KindThirdParty:
+		for _, p := range s.Parameters {
+			if p.Name == param {
+				return p.Secret
+			}
+		}
+	case KindDatabase:
+		return param == ParamPassword
+	}
+	return false
+}
+
+// Mask replaces every secret value of the service with Masked.
+func (s *Service) Mask() {
+	for i := range s.Endpoints {
+		for name, v := range s.Endpoints[i].Values {
+			if v != "" && s.IsSecret(name) {
+				s.Endpoints[i].Values[name] = Masked
+			}
+		}
+	}
+	for _, values := range s.Values {
+		if values[ParamPassword] != "" {
+			values[ParamPassword] = Masked
+		}
+	}
+}
+
+// ConnectionParameter is a parameter that a connection to a service gets, with the
+// environments in which it has a value.
+type ConnectionParameter struct {
+	Name         string
+	Secret       bool
+	Environments map[string]bool
+}
+
+// ConnectionParameters lists the parameters a connection to the service will get, in order,
+// and the environments (of envs) where they have values.
+func (s *Service) ConnectionParameters(envs []string) []ConnectionParameter {
+	served := map[string]bool{}
+	var names []ServiceParameter
+	switch s.Kind {
+	case KindInternal:
+		for env, u := range s.URLs {
+			served[env] = u != ""
+		}
+		names = []ServiceParameter{{Name: ParamServiceURL}}
+		switch s.Security {
+		case SecurityOAuth:
+			names = append(names, ServiceParameter{Name: ParamConsumerKey}, ServiceParameter{Name: ParamConsumerSecret, Secret: true}, ServiceParameter{Name: ParamTokenURL})
+		case SecurityAPIKey:
+			names = append(names, ServiceParameter{Name: ParamAPIKey, Secret: true})
+		}
+	case KindThirdParty:
+		for _, e := range s.Endpoints {
+			for _, env := range e.Environments {
+				served[env] = true
+			}
+		}
+		names = append([]ServiceParameter{{Name: ParamServiceURL}}, s.Parameters...)
+	case KindDatabase:
+		for env := range s.Values {
+			served[env] = true
+		}
+		names = DatabaseParameters
+	}
+	params := make([]ConnectionParameter, len(names))
+	for i, p := range names {
+		params[i] = ConnectionParameter{Name: p.Name, Secret: p.Secret, Environments: map[string]bool{}}
+		for _, env := range envs {
+			params[i].Environments[env] = served[env]
+		}
+	}
+	return params
+}
+
+// EndpointsFor returns the endpoints of a third-party service that may serve env, in order.
+func (s *Service) EndpointsFor(env string) []Endpoint {
+	var out []Endpoint
+	for _, e := range s.Endpoints {
+		if slices.Contains(e.Environments, env) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+var (
+	versionPattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$`)
+	identifierPattern   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	endpointNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+	tagPattern          = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}._+-]{0,31}$`)
+)
+
+// Limits of service fields.
+const (
+	MaxTags       = 10
+	MaxParameters = 30
+	MaxEndpoints  = 10
+	maxValueLen   = 2000
+)
+
+// Validate normalises the service and checks it against the rules of its kind. envs are the
+// environments that exist; every environment a service names must be one of them.
+func (s *Service) Validate(envs []string) error {
+	s.Name = strings.TrimSpace(s.Name)
+	s.Version = strings.TrimSpace(s.Version)
+	s.Description = strings.TrimSpace(s.Description)
+	fields := FieldErrors{}
+	if !s.Kind.Valid() {
+		fields.Add("kind", "Choose internal, third-party or database.")
+		return fields.Err()
+	}
+	if msg := validateName(s.Name); msg != "" {
+		fields.Add("name", msg)
+	}
+	switch {
+	case s.Version == "" && s.Kind != KindDatabase:
+		fields.Add("version", "Enter a version, such as v1.")
+	case s.Version != "" && !versionPattern.MatchString(s.Version):
+		fields.Add("version", "Use up to 32 letters, digits, dots, hyphens and underscores, such as v1 or 2010-04-01.")
+	}
+	if utf8.RuneCountInString(s.Description) > MaxDescriptionLength {
+		fields.Add("description", "Use at most 1000 characters.")
+	}
+	s.Tags = normalizeTags(s.Tags, fields)
+
+	switch s.Kind {
+	case KindInternal:
+		s.validateInternal(envs, fields)
+	case KindThirdParty:
+		s.validateThirdParty(envs, fields)
+	case KindDatabase:
+		s.validateDatabase(envs, fields)
+	}
+	return fields.Err()
+}
+
+func normalizeTags(tags []string, fields FieldErrors) []string {
+	out := []string{}
+	for _, t := range tags {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if t == "" || slices.Contains(out, t) {
+			continue
+		}
+		if !tagPattern.MatchString(t) {
+			fields.Add("tags", "Tags are words of up to 32 letters, digits, dots, hyphens or plus signs: "+strconv.Quote(t)+" is not.")
+		}
+		out = append(out, t)
+	}
+	if len(out) > MaxTags {
+		fields.Add("tags", "Use at most 10 tags.")
+	}
+	return out
+}
+
+// ValidateURL returns a message when raw is not an absolute http(s) URL.
+func ValidateURL(raw string) string {
+	if raw == "" {
+		return "Enter a URL."
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(raw) > maxValueLen {
+		return "Enter an absolute http:// or https:// URL."
+	}
+	return ""
+}
+
+func (s *Service) validateInternal(envs []string, fields FieldErrors) {
+	if !s.Visibility.Valid() {
+		fields.Add("visibility", "Choose project, organization or public.")
+	}
+	if !s.Security.Valid() {
+		fields.Add("security", "Choose oauth, api-key or none.")
+	}
+	urls := map[string]string{}
+	for env, u := range s.URLs {
+		u = strings.TrimSpace(u)
+		if u == "" {
+			continue
+		}
+		if !slices.Contains(envs, env) {
+			fields.Add("urls."+env, "There is no environment "+strconv.Quote(env)+".")
+		} else if msg := ValidateURL(u); msg != "" {
+			fields.Add("urls."+env, msg)
+		}
+		urls[env] = u
+	}
+	if len(urls) == 0 {
+		fields.Add("urls", "Enter a URL for at least one environment.")
+	}
+	s.URLs = urls
+	s.Parameters, s.Endpoints, s.Engine, s.Values = nil, nil, "", nil
+}
+
+func (s *Service) validateThirdParty(envs []string, fields FieldErrors) {
+	if len(s.Parameters) > MaxParameters {
+		fields.Add("parameters", "Use at most 30 parameters.")
+	}
+	seen := map[string]bool{}
+	for i := range s.Parameters {
+		p := &s.Parameters[i]
+		p.Name = strings.TrimSpace(p.Name)
+		key := "parameters[" + strconv.Itoa(i) + "].name"
+		switch {
+		case p.Name == "":
+			fields.Add(key, "Enter a name.")
+		case !identifierPattern.MatchString(p.Name) || len(p.Name) > 64:
+			fields.Add(key, "Use letters, digits and underscores, starting with a letter, such as AuthToken.")
+		case strings.EqualFold(p.Name, ParamServiceURL):
+			fields.Add(key, "ServiceURL is added to every connection already.")
+		case seen[strings.ToLower(p.Name)]:
+			fields.Add(key, "Another parameter has this name.")
+		}
+		seen[strings.ToLower(p.Name)] = true
+	}
+	if len(s.Endpoints) == 0 {
+		fields.Add("endpoints", "Add at least one endpoint.")
+	} else if len(s.Endpoints) > MaxEndpoints {
+		fields.Add("endpoints", "Use at most 10 endpoints.")
+	}
+	names := map[string]bool{}
+	for i := range s.Endpoints {
+		e := &s.Endpoints[i]
+		prefix := "endpoints[" + strconv.Itoa(i) + "]."
+		e.Name, e.URL = strings.TrimSpace(e.Name), strings.TrimSpace(e.URL)
+		switch {
+		case e.Name == "":
+			fields.Add(prefix+"name", "Enter a name, such as sandbox or live.")
+		case !endpointNamePattern.MatchString(e.Name):
+			fields.Add(prefix+"name", "Use up to 32 lower-case letters, digits and hyphens.")
+		case names[e.Name]:
+			fields.Add(prefix+"name", "Another endpoint has this name.")
+		}
+		names[e.Name] = true
+		if msg := ValidateURL(e.URL); msg != "" {
+			fields.Add(prefix+"url", msg)
+		}
+		var environments []string
+		for _, env := range e.Environments {
+			if slices.Contains(environments, env) {
+				continue
+			}
+			if !slices.Contains(envs, env) {
+				fields.Add(prefix+"environments", "There is no environment "+strconv.Quote(env)+".")
+			}
+			environments = append(environments, env)
+		}
+		if len(environments) == 0 {
+			fields.Add(prefix+"environments", "Choose at least one environment this endpoint serves.")
+		}
+		e.Environments = environments
+		values := map[string]string{}
+		for _, p := range s.Parameters {
+			v := strings.TrimSpace(e.Values[p.Name])
+			if v == "" && p.Name != "" {
+				fields.Add(prefix+"values."+p.Name, "Enter a value for "+p.Name+".")
+			} else if len(v) > maxValueLen {
+				fields.Add(prefix+"values."+p.Name, "Use at most 2000 characters.")
+			}
+			values[p.Name] = v
+		}
+		e.Values = values
+	}
+	s.Visibility, s.Security, s.URLs, s.Engine, s.Values = "", "", nil, "", nil
+}
+
+func (s *Service) validateDatabase(envs []string, fields FieldErrors) {
+	s.Engine = strings.TrimSpace(s.Engine)
+	if !slices.Contains(DatabaseEngines, s.Engine) {
+		fields.Add("engine", "Choose one of: "+strings.Join(DatabaseEngines, ", ")+".")
+	}
+	values := map[string]map[string]string{}
+	for env, v := range s.Values {
+		if isBlank(v) {
+			continue
+		}
+		prefix := "values." + env + "."
+		if !slices.Contains(envs, env) {
+			fields.Add("values."+env, "There is no environment "+strconv.Quote(env)+".")
+			continue
+		}
+		clean := map[string]string{}
+		for _, p := range DatabaseParameters {
+			val := strings.TrimSpace(v[p.Name])
+			if p.Name == ParamPassword {
+				val = v[p.Name] // a password may start or end with spaces
+			}
+			clean[p.Name] = val
+			if len(val) > maxValueLen {
+				fields.Add(prefix+p.Name, "Use at most 2000 characters.")
+			}
+		}
+		if clean[ParamHostName] == "" {
+			fields.Add(prefix+ParamHostName, "Enter the host name.")
+		}
+		if port, err := strconv.Atoi(clean[ParamPort]); err != nil || port < 1 || port > 65535 {
+			fields.Add(prefix+ParamPort, "Enter a port from 1 to 65535.")
+		}
+		if clean[ParamDatabaseName] == "" {
+			fields.Add(prefix+ParamDatabaseName, "Enter the database name.")
+		}
+		if clean[ParamUsername] == "" && s.Engine != "redis" {
+			fields.Add(prefix+ParamUsername, "Enter the user name.")
+		}
+		values[env] = clean
+	}
+	if len(values) == 0 {
+		fields.Add("values", "Enter the connection details for at least one environment.")
+	}
+	s.Values = values
+	s.Visibility, s.Security, s.URLs, s.Parameters, s.Endpoints = "", "", nil, nil, nil
+}
+
+func isBlank(values map[string]string) bool {
+	for _, v := range values {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// ServiceFilter selects catalog entries.
+type ServiceFilter struct {
+	Query      string
+	Kind       ServiceKind
+	Visibility Visibility
+	Project    string // internal services published by this project's components
+	// Sort is "name" (default) or "newest".
+	Sort string
+	Page Page
+}
+
+// ServiceFacets counts the matches of a search per kind and per visibility; each facet's
+// counts apply every other filter but its own.
+type ServiceFacets struct {
+	Kinds        map[ServiceKind]int
+	Visibilities map[Visibility]int
+}
+
+// ServiceService manages the catalog, acting as the user in ctx. Services the user may not
+// see are ENOTFOUND.
+type ServiceService interface {
+	FindServices(ctx context.Context, filter ServiceFilter) ([]*Service, int, *ServiceFacets, error)
+	// FindService returns a service with secret values masked.
+	FindService(ctx context.Context, id string) (*Service, error)
+	// CreateService registers a service. Internal services need Project and Component and a
+	// developer role there; ECONFLICT for a taken name and version in the same scope.
+	CreateService(ctx context.Context, s *Service) error
+	// UpdateService replaces an internal service's endpoint details.
+	UpdateService(ctx context.Context, id string, s *Service) (*Service, error)
+	// SetServiceListed lists or unlists a service.
+	SetServiceListed(ctx context.Context, id string, listed bool) error
+	// DeleteService removes an internal service (unpublish).
+	DeleteService(ctx context.Context, id string) error
+	// FindComponentServices lists the endpoints a component publishes.
+	FindComponentServices(ctx context.Context, project, component string) ([]*Service, error)
+}
