@@ -474,6 +474,9 @@ func isBlank(values map[string]string) bool {
 	return true
 }
 
+// DefaultCatalogPerPage is the catalog page size.
+const DefaultCatalogPerPage = 20
+
 // ServiceFilter selects catalog entries.
 type ServiceFilter struct {
 	Query      string
@@ -507,6 +510,9 @@ type ServiceService interface {
 	SetServiceListed(ctx context.Context, id string, listed bool) error
 	// DeleteService removes an internal service (unpublish).
 	DeleteService(ctx context.Context, id string) error
+	// CanRegisterServices reports whether the caller may register third-party and database
+	// services: admins and developers of at least one project.
+	CanRegisterServices(ctx context.Context) (bool, error)
 	// FindComponentServices lists the endpoints a component publishes.
 	FindComponentServices(ctx context.Context, project, component string) ([]*Service, error)
 }

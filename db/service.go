@@ -454,6 +454,19 @@ func (s *ServiceService) DeleteService(ctx context.Context, id string) error {
 	})
 }
 
+// CanRegisterServices implements junction.ServiceService.
+func (s *ServiceService) CanRegisterServices(ctx context.Context) (ok bool, err error) {
+	user, err := caller(ctx)
+	if err != nil {
+		return false, err
+	}
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		ok, err = canRegister(ctx, tx, user)
+		return err
+	})
+	return ok, err
+}
+
 // FindComponentServices implements junction.ServiceService.
 func (s *ServiceService) FindComponentServices(ctx context.Context, project, component string) (services []*junction.Service, err error) {
 	err = s.db.inTx(ctx, false, func(tx *Tx) error {

@@ -51,8 +51,12 @@ func (h *Handler) ComponentPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	endpoints, err := h.Services.FindComponentServices(ctx, p.Handle, comp.Handle)
+	if err != nil {
+		return err
+	}
 	form := views.ComponentForm{Name: comp.Name, Type: comp.Type}
-	return render(c, http.StatusOK, views.ComponentPage(h.page(c, comp.Name, "projects"), p, comp, form))
+	return render(c, http.StatusOK, views.ComponentPage(h.page(c, comp.Name, "projects"), p, comp, form, endpoints))
 }
 
 // UpdateComponent handles the component settings form: POST /projects/:p/components/:c.
@@ -69,8 +73,12 @@ func (h *Handler) UpdateComponent(c echo.Context) error {
 		if cerr != nil {
 			return cerr
 		}
+		endpoints, serr := h.Services.FindComponentServices(ctx, p.Handle, current.Handle)
+		if serr != nil {
+			return serr
+		}
 		form := views.ComponentForm{Name: name, Type: typ, Errors: junction.ErrorFields(err)}
-		return render(c, formStatus(err), views.ComponentPage(h.page(c, current.Name, "projects"), p, current, form))
+		return render(c, formStatus(err), views.ComponentPage(h.page(c, current.Name, "projects"), p, current, form, endpoints))
 	} else if err != nil {
 		return err
 	}

@@ -36,6 +36,7 @@ type Handler struct {
 	Projects     junction.ProjectService
 	Components   junction.ComponentService
 	Environments junction.EnvironmentService
+	Services     junction.ServiceService
 	Sessions     Sessions
 	Logger       *slog.Logger
 }

@@ -1,14 +1,535 @@
 package handlers
 
 import (
+	"maps"
 	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/junction-dev/junction"
 	"github.com/junction-dev/junction/views"
 )
 
-// ServicesPage shows the service catalog: GET /services.
+// catalogFilter reads the catalog's query parameters. Unknown kinds, visibilities or sorts
+// are EINVALID so that the API can say which parameter was wrong.
+func catalogFilter(c echo.Context, defaultPerPage int) (junction.ServiceFilter, error) {
+	page, err := pageParam(c)
+	if err != nil {
+		return junction.ServiceFilter{}, err
+	}
+	if c.QueryParam("per_page") == "" {
+		page.PerPage = defaultPerPage
+	}
+	f := junction.ServiceFilter{
+		Query:      c.QueryParam("q"),
+		Kind:       junction.ServiceKind(c.QueryParam("kind")),
+		Visibility: junction.Visibility(c.QueryParam("visibility")),
+		Project:    c.QueryParam("project"),
+		Sort:       c.QueryParam("sort"),
+		Page:       page,
+	}
+	// Invalid filters are reported and dropped, so a page can still show the catalog.
+	fields := junction.FieldErrors{}
+	if f.Kind != "" && !f.Kind.Valid() {
+		fields.Add("kind", "Use internal, third-party or database.")
+		f.Kind = ""
+	}
+	if f.Visibility != "" && !f.Visibility.Valid() {
+		fields.Add("visibility", "Use project, organization or public.")
+		f.Visibility = ""
+	}
+	if f.Sort != "" && f.Sort != "name" && f.Sort != "newest" {
+		fields.Add("sort", "Use name or newest.")
+		f.Sort = ""
+	}
+	if f.Sort == "name" {
+		f.Sort = ""
+	}
+	return f, fields.Err()
+}
+
+// ServicesPage is the catalog: GET /services. A search from the page's own search box (htmx)
+// gets only the part of the page that changes.
 func (h *Handler) ServicesPage(c echo.Context) error {
-	return render(c, http.StatusOK, views.ServicesPage(h.page(c, "Services", "services")))
+	ctx := c.Request().Context()
+	// A hand-edited URL with a bad filter shows the catalog without that filter.
+	f, err := catalogFilter(c, junction.DefaultCatalogPerPage)
+	if err != nil && junction.ErrorCode(err) != junction.EINVALID {
+		return err
+	}
+	services, total, facets, err := h.Services.FindServices(ctx, f)
+	if err != nil {
+		return err
+	}
+	canRegister, err := h.Services.CanRegisterServices(ctx)
+	if err != nil {
+		return err
+	}
+	v := views.CatalogView{Filter: f, Services: services, Total: total, Facets: facets, CanRegister: canRegister}
+	if c.Request().Header.Get("HX-Request") == "true" && c.Request().Header.Get("HX-Target") == "catalog" &&
+		c.Request().Header.Get("HX-History-Restore-Request") != "true" {
+		return render(c, http.StatusOK, views.Catalog(v))
+	}
+	return render(c, http.StatusOK, views.ServicesPage(h.page(c, "Services", "services"), v))
+}
+
+func (h *Handler) environmentNames(c echo.Context) ([]string, error) {
+	envs, err := h.Environments.FindEnvironments(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(envs))
+	for i, e := range envs {
+		names[i] = e.Name
+	}
+	return names, nil
+}
+
+// ServicePage shows a service: GET /services/:id.
+func (h *Handler) ServicePage(c echo.Context) error {
+	ctx := c.Request().Context()
+	svc, err := h.Services.FindService(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	envs, err := h.environmentNames(c)
+	if err != nil {
+		return err
+	}
+	projects, _, err := h.Projects.FindProjects(ctx, junction.ProjectFilter{Page: junction.NewPage(1, junction.MaxPerPage)})
+	if err != nil {
+		return err
+	}
+	writable := slices.DeleteFunc(projects, func(p *junction.Project) bool { return !p.Role.CanWrite() })
+	v := views.ServiceView{Service: svc, Environments: envs, Projects: writable}
+	return render(c, http.StatusOK, views.ServicePage(h.page(c, svc.DisplayName(), "services"), v))
+}
+
+// ConnectService is the Connect entry point of a service page: GET /services/:id/connect
+// sends the user to the new connection form of the chosen project.
+func (h *Handler) ConnectService(c echo.Context) error {
+	ctx := c.Request().Context()
+	svc, err := h.Services.FindService(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	p, err := h.Projects.FindProject(ctx, c.QueryParam("project"))
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/projects/"+url.PathEscape(p.Handle)+"/connections/new?service="+url.QueryEscape(svc.ID))
+}
+
+// SetServiceListing removes a service from the catalog or returns it: POST /services/:id/listing.
+func (h *Handler) SetServiceListing(c echo.Context) error {
+	listed := c.FormValue("listed") == "true"
+	if err := h.Services.SetServiceListed(c.Request().Context(), c.Param("id"), listed); err != nil {
+		return err
+	}
+	msg := "Removed from the catalog. Existing connections keep working."
+	if listed {
+		msg = "Back in the catalog."
+	}
+	return h.redirect(c, "/services/"+c.Param("id"), msg)
+}
+
+// DeleteService unpublishes an internal service after confirmation: POST /services/:id/delete.
+func (h *Handler) DeleteService(c echo.Context) error {
+	ctx := c.Request().Context()
+	svc, err := h.Services.FindService(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if c.FormValue("confirm") != "yes" {
+		if !svc.CanEdit {
+			return junction.Errorf(junction.EFORBIDDEN, "You cannot change this service.")
+		}
+		return render(c, http.StatusOK, views.ServiceDeletePage(h.page(c, "Unpublish "+svc.DisplayName(), "services"), svc))
+	}
+	if err := h.Services.DeleteService(ctx, svc.ID); err != nil {
+		return err
+	}
+	return h.redirect(c, "/projects/"+svc.Project+"/components/"+svc.Component, "Endpoint "+svc.Name+" unpublished.")
+}
+
+// NewServicePage lets the user choose what to register: GET /services/new.
+func (h *Handler) NewServicePage(c echo.Context) error {
+	return render(c, http.StatusOK, views.ServiceNewPage(h.page(c, "Register a service", "services")))
+}
+
+// splitTags reads a comma- or space-separated tag list.
+func splitTags(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
+}
+
+// NewThirdPartyPage shows the register third-party form: GET /services/new/third-party.
+func (h *Handler) NewThirdPartyPage(c echo.Context) error {
+	envs, err := h.environmentNames(c)
+	if err != nil {
+		return err
+	}
+	form := views.ThirdPartyForm{
+		Parameters: []views.ParameterRow{{}},
+		Endpoints:  []views.EndpointRow{{Environments: map[string]bool{envs[0]: true}, Values: []string{""}}},
+	}
+	return render(c, http.StatusOK, views.ThirdPartyNewPage(h.page(c, "Register a third-party API", "services"), form, envs))
+}
+
+var rowField = regexp.MustCompile(`^(parameters|endpoints)\[(\d{1,2})\]\.`)
+
+// parseThirdPartyForm reads the rows of the third-party form. Row fields are named like
+// parameters[0].name and endpoints[1].values[0] (the value of parameter 0).
+func parseThirdPartyForm(values url.Values) views.ThirdPartyForm {
+	f := views.ThirdPartyForm{
+		Name: values.Get("name"), Version: values.Get("version"),
+		Description: values.Get("description"), Tags: values.Get("tags"),
+	}
+	rows := map[string]int{}
+	for key := range values {
+		if m := rowField.FindStringSubmatch(key); m != nil {
+			n, _ := strconv.Atoi(m[2])
+			rows[m[1]] = max(rows[m[1]], n+1)
+		}
+	}
+	for i := range min(rows["parameters"], junction.MaxParameters+1) {
+		f.Parameters = append(f.Parameters, views.ParameterRow{
+			Name:   values.Get(rowKey("parameters", i, "name")),
+			Secret: values.Get(rowKey("parameters", i, "secret")) == "true",
+		})
+	}
+	for j := range min(rows["endpoints"], junction.MaxEndpoints+1) {
+		e := views.EndpointRow{
+			Name:         values.Get(rowKey("endpoints", j, "name")),
+			URL:          values.Get(rowKey("endpoints", j, "url")),
+			Environments: map[string]bool{},
+		}
+		for _, env := range values[rowKey("endpoints", j, "environments")] {
+			e.Environments[env] = true
+		}
+		for i := range f.Parameters {
+			e.Values = append(e.Values, values.Get(rowKey("endpoints", j, "values["+strconv.Itoa(i)+"]")))
+		}
+		f.Endpoints = append(f.Endpoints, e)
+	}
+	return f
+}
+
+func rowKey(list string, i int, field string) string {
+	return list + "[" + strconv.Itoa(i) + "]." + field
+}
+
+// applyRowOp adds or removes a row as the button pressed asks; it reports false for "save".
+func applyRowOp(f *views.ThirdPartyForm, op string) bool {
+	name, arg, _ := strings.Cut(op, ":")
+	i, _ := strconv.Atoi(arg)
+	switch name {
+	case "add-parameter":
+		f.Parameters = append(f.Parameters, views.ParameterRow{})
+		for j := range f.Endpoints {
+			f.Endpoints[j].Values = append(f.Endpoints[j].Values, "")
+		}
+	case "remove-parameter":
+		if i >= 0 && i < len(f.Parameters) {
+			f.Parameters = slices.Delete(f.Parameters, i, i+1)
+			for j := range f.Endpoints {
+				if i < len(f.Endpoints[j].Values) {
+					f.Endpoints[j].Values = slices.Delete(f.Endpoints[j].Values, i, i+1)
+				}
+			}
+		}
+	case "add-endpoint":
+		f.Endpoints = append(f.Endpoints, views.EndpointRow{Environments: map[string]bool{}, Values: make([]string, len(f.Parameters))})
+	case "remove-endpoint":
+		if i >= 0 && i < len(f.Endpoints) {
+			f.Endpoints = slices.Delete(f.Endpoints, i, i+1)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// thirdPartyService turns the form into the service it describes.
+func thirdPartyService(f views.ThirdPartyForm) *junction.Service {
+	svc := &junction.Service{Kind: junction.KindThirdParty, Name: f.Name, Version: f.Version,
+		Description: f.Description, Tags: splitTags(f.Tags)}
+	for _, p := range f.Parameters {
+		svc.Parameters = append(svc.Parameters, junction.ServiceParameter{Name: strings.TrimSpace(p.Name), Secret: p.Secret})
+	}
+	for _, e := range f.Endpoints {
+		endpoint := junction.Endpoint{Name: e.Name, URL: e.URL, Values: map[string]string{}}
+		endpoint.Environments = slices.Sorted(maps.Keys(e.Environments))
+		for i, p := range svc.Parameters {
+			if i < len(e.Values) {
+				endpoint.Values[p.Name] = e.Values[i]
+			}
+		}
+		svc.Endpoints = append(svc.Endpoints, endpoint)
+	}
+	return svc
+}
+
+// CreateThirdParty handles the third-party form: POST /services/third-party. Its add and
+// remove buttons submit the form too and get it back with the row added or removed.
+func (h *Handler) CreateThirdParty(c echo.Context) error {
+	values, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	envs, err := h.environmentNames(c)
+	if err != nil {
+		return err
+	}
+	form := parseThirdPartyForm(values)
+	page := h.page(c, "Register a third-party API", "services")
+	if applyRowOp(&form, values.Get("op")) {
+		return render(c, http.StatusOK, views.ThirdPartyNewPage(page, form, envs))
+	}
+	svc := thirdPartyService(form)
+	if err := h.Services.CreateService(c.Request().Context(), svc); isFormError(err) {
+		form.Errors, form.Message = junction.ErrorFields(err), ""
+		if len(form.Errors) == 0 {
+			form.Message = junction.ErrorMessage(err)
+		}
+		return render(c, formStatus(err), views.ThirdPartyNewPage(page, form, envs))
+	} else if err != nil {
+		return err
+	}
+	return h.redirect(c, "/services/"+svc.ID, svc.Name+" "+svc.Version+" is in the catalog.")
+}
+
+// NewDatabasePage shows the register database form: GET /services/new/database.
+func (h *Handler) NewDatabasePage(c echo.Context) error {
+	envs, err := h.environmentNames(c)
+	if err != nil {
+		return err
+	}
+	form := views.DatabaseForm{Engine: "postgres", Values: map[string]map[string]string{}}
+	return render(c, http.StatusOK, views.DatabaseNewPage(h.page(c, "Register a database", "services"), form, envs))
+}
+
+// CreateDatabase handles the database form: POST /services/database.
+func (h *Handler) CreateDatabase(c echo.Context) error {
+	envs, err := h.environmentNames(c)
+	if err != nil {
+		return err
+	}
+	form := views.DatabaseForm{Name: c.FormValue("name"), Description: c.FormValue("description"),
+		Tags: c.FormValue("tags"), Engine: c.FormValue("engine"), Values: map[string]map[string]string{}}
+	for _, env := range envs {
+		form.Values[env] = map[string]string{}
+		for _, p := range junction.DatabaseParameters {
+			form.Values[env][p.Name] = c.FormValue("values." + env + "." + p.Name)
+		}
+	}
+	svc := &junction.Service{Kind: junction.KindDatabase, Name: form.Name, Description: form.Description,
+		Tags: splitTags(form.Tags), Engine: form.Engine, Values: map[string]map[string]string{}}
+	for env, vals := range form.Values {
+		svc.Values[env] = maps.Clone(vals)
+	}
+	if err := h.Services.CreateService(c.Request().Context(), svc); isFormError(err) {
+		form.Errors = junction.ErrorFields(err)
+		if len(form.Errors) == 0 {
+			form.Message = junction.ErrorMessage(err)
+		}
+		return render(c, formStatus(err), views.DatabaseNewPage(h.page(c, "Register a database", "services"), form, envs))
+	} else if err != nil {
+		return err
+	}
+	return h.redirect(c, "/services/"+svc.ID, svc.Name+" is in the catalog.")
+}
+
+// endpointFormValues reads the publish/edit endpoint form.
+func endpointFormValues(c echo.Context, envs []string) views.EndpointForm {
+	f := views.EndpointForm{Name: c.FormValue("name"), Version: c.FormValue("version"), Description: c.FormValue("description"),
+		Tags: c.FormValue("tags"), Visibility: junction.Visibility(c.FormValue("visibility")),
+		Security: junction.Security(c.FormValue("security")), URLs: map[string]string{}}
+	for _, env := range envs {
+		f.URLs[env] = c.FormValue("urls." + env)
+	}
+	return f
+}
+
+func endpointService(f views.EndpointForm, project, component string) *junction.Service {
+	return &junction.Service{Kind: junction.KindInternal, Project: project, Component: component,
+		Name: f.Name, Version: f.Version, Description: f.Description, Tags: splitTags(f.Tags),
+		Visibility: f.Visibility, Security: f.Security, URLs: maps.Clone(f.URLs)}
+}
+
+// NewEndpointPage shows the publish endpoint form: GET /projects/:p/components/:c/endpoints/new.
+func (h *Handler) NewEndpointPage(c echo.Context) error {
+	p, comp, envs, err := h.writableComponent(c)
+	if err != nil {
+		return err
+	}
+	f := views.EndpointForm{Version: "v1", Visibility: junction.VisibilityOrganization, Security: junction.SecurityOAuth, URLs: map[string]string{}}
+	return render(c, http.StatusOK, views.EndpointFormPage(h.page(c, "Publish an endpoint", "projects"), p, comp, f, envs,
+		"/projects/"+p.Handle+"/components/"+comp.Handle+"/endpoints", "Publish an endpoint"))
+}
+
+func (h *Handler) writableComponent(c echo.Context) (*junction.Project, *junction.Component, []string, error) {
+	ctx := c.Request().Context()
+	p, err := h.Projects.FindProject(ctx, c.Param("p"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	comp, err := h.Components.FindComponent(ctx, p.Handle, c.Param("c"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !p.Role.CanWrite() {
+		return nil, nil, nil, junction.Errorf(junction.EFORBIDDEN, "Viewers cannot publish endpoints.")
+	}
+	envs, err := h.environmentNames(c)
+	return p, comp, envs, err
+}
+
+// PublishEndpoint handles the publish form: POST /projects/:p/components/:c/endpoints.
+func (h *Handler) PublishEndpoint(c echo.Context) error {
+	p, comp, envs, err := h.writableComponent(c)
+	if err != nil {
+		return err
+	}
+	f := endpointFormValues(c, envs)
+	svc := endpointService(f, p.Handle, comp.Handle)
+	if err := h.Services.CreateService(c.Request().Context(), svc); isFormError(err) {
+		f.Errors = junction.ErrorFields(err)
+		return render(c, formStatus(err), views.EndpointFormPage(h.page(c, "Publish an endpoint", "projects"), p, comp, f, envs,
+			"/projects/"+p.Handle+"/components/"+comp.Handle+"/endpoints", "Publish an endpoint"))
+	} else if err != nil {
+		return err
+	}
+	return h.redirect(c, "/services/"+svc.ID, svc.DisplayName()+" is published.")
+}
+
+// EditEndpointPage shows the edit form of an internal service: GET /services/:id/edit.
+func (h *Handler) EditEndpointPage(c echo.Context) error {
+	svc, p, comp, envs, err := h.editableEndpoint(c)
+	if err != nil {
+		return err
+	}
+	f := views.EndpointForm{Name: svc.Name, Version: svc.Version, Description: svc.Description, Tags: strings.Join(svc.Tags, ", "),
+		Visibility: svc.Visibility, Security: svc.Security, URLs: svc.URLs}
+	return render(c, http.StatusOK, views.EndpointFormPage(h.page(c, "Edit "+svc.DisplayName(), "services"), p, comp, f, envs, "/services/"+svc.ID, "Edit endpoint"))
+}
+
+func (h *Handler) editableEndpoint(c echo.Context) (*junction.Service, *junction.Project, *junction.Component, []string, error) {
+	ctx := c.Request().Context()
+	svc, err := h.Services.FindService(ctx, c.Param("id"))
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if svc.Kind != junction.KindInternal {
+		return nil, nil, nil, nil, junction.Errorf(junction.ENOTFOUND, "Only internal services can be edited.")
+	}
+	if !svc.CanEdit {
+		return nil, nil, nil, nil, junction.Errorf(junction.EFORBIDDEN, "You cannot change this service.")
+	}
+	p, err := h.Projects.FindProject(ctx, svc.Project)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	comp, err := h.Components.FindComponent(ctx, svc.Project, svc.Component)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	envs, err := h.environmentNames(c)
+	return svc, p, comp, envs, err
+}
+
+// UpdateEndpoint handles the edit form: POST /services/:id.
+func (h *Handler) UpdateEndpoint(c echo.Context) error {
+	svc, p, comp, envs, err := h.editableEndpoint(c)
+	if err != nil {
+		return err
+	}
+	f := endpointFormValues(c, envs)
+	if _, err := h.Services.UpdateService(c.Request().Context(), svc.ID, endpointService(f, p.Handle, comp.Handle)); isFormError(err) {
+		f.Errors = junction.ErrorFields(err)
+		return render(c, formStatus(err), views.EndpointFormPage(h.page(c, "Edit "+svc.DisplayName(), "services"), p, comp, f, envs, "/services/"+svc.ID, "Edit endpoint"))
+	} else if err != nil {
+		return err
+	}
+	return h.redirect(c, "/services/"+svc.ID, "Endpoint saved.")
+}
+
+// serviceList is the JSON list answer of the catalog, with the facet counts added.
+type serviceList struct {
+	listBody[*junction.Service]
+	Facets struct {
+		Kind       map[junction.ServiceKind]int `json:"kind"`
+		Visibility map[junction.Visibility]int  `json:"visibility"`
+	} `json:"facets"`
+}
+
+// APIServices searches the catalog: GET /api/v1/services.
+func (h *Handler) APIServices(c echo.Context) error {
+	f, err := catalogFilter(c, junction.DefaultPerPage)
+	if err != nil {
+		return err
+	}
+	services, total, facets, err := h.Services.FindServices(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	if services == nil {
+		services = []*junction.Service{}
+	}
+	var body serviceList
+	body.Items, body.Total, body.Page, body.PerPage = services, total, f.Page.Page, f.Page.PerPage
+	body.Facets.Kind, body.Facets.Visibility = facets.Kinds, facets.Visibilities
+	return c.JSON(http.StatusOK, body)
+}
+
+// APICreateService registers a service: POST /api/v1/services.
+func (h *Handler) APICreateService(c echo.Context) error {
+	var svc junction.Service
+	if err := decodeJSON(c, &svc); err != nil {
+		return err
+	}
+	if err := h.Services.CreateService(c.Request().Context(), &svc); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, &svc)
+}
+
+// APIService answers one service with secrets masked: GET /api/v1/services/:id.
+func (h *Handler) APIService(c echo.Context) error {
+	svc, err := h.Services.FindService(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, svc)
+}
+
+// APIUpdateService lists or unlists a service: PATCH /api/v1/services/:id with
+// {"unlisted": true|false}.
+func (h *Handler) APIUpdateService(c echo.Context) error {
+	var body struct {
+		Unlisted *bool `json:"unlisted"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if body.Unlisted == nil {
+		return &junction.Error{Code: junction.EINVALID, Message: "Send {\"unlisted\": true} or false.", Fields: map[string]string{"unlisted": "Required."}}
+	}
+	ctx := c.Request().Context()
+	if err := h.Services.SetServiceListed(ctx, c.Param("id"), !*body.Unlisted); err != nil {
+		return err
+	}
+	return h.APIService(c)
+}
+
+// APIDeleteService unpublishes an internal service: DELETE /api/v1/services/:id.
+func (h *Handler) APIDeleteService(c echo.Context) error {
+	if err := h.Services.DeleteService(c.Request().Context(), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }

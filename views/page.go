@@ -121,3 +121,114 @@ func describedBy(form, name, errMsg string) string {
 func tokenDeleteURL(id int64) string {
 	return "/account/tokens/" + strconv.FormatInt(id, 10) + "/delete"
 }
+
+func serviceURL(id string) templ.SafeURL { return templ.SafeURL("/services/" + url.PathEscape(id)) }
+
+// catalogURL is the catalog URL for filter with one parameter changed; changing a filter
+// goes back to the first page.
+func catalogURL(f junction.ServiceFilter, key, value string) string {
+	q := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("q", f.Query)
+	set("kind", string(f.Kind))
+	set("visibility", string(f.Visibility))
+	set("sort", f.Sort)
+	if key == "page" {
+		set("page", value)
+	} else {
+		q.Del(key)
+		set(key, value)
+	}
+	if f.Page.PerPage != junction.DefaultCatalogPerPage {
+		set("per_page", strconv.Itoa(f.Page.PerPage))
+	}
+	if len(q) == 0 {
+		return "/services"
+	}
+	return "/services?" + q.Encode()
+}
+
+func kindLabel(k junction.ServiceKind) string {
+	switch k {
+	case junction.KindInternal:
+		return "Internal"
+	case junction.KindThirdParty:
+		return "Third-party"
+	case junction.KindDatabase:
+		return "Database"
+	}
+	return string(k)
+}
+
+func visibilityLabel(v junction.Visibility) string {
+	switch v {
+	case junction.VisibilityProject:
+		return "Project"
+	case junction.VisibilityOrganization:
+		return "Organization"
+	case junction.VisibilityPublic:
+		return "Public"
+	}
+	return string(v)
+}
+
+func visibilityHelp(v junction.Visibility) string {
+	switch v {
+	case junction.VisibilityProject:
+		return "only components of its own project can connect"
+	case junction.VisibilityOrganization:
+		return "every project of the organization can connect"
+	case junction.VisibilityPublic:
+		return "every project can connect, and it may be exposed outside the organization"
+	}
+	return ""
+}
+
+func securityLabel(s junction.Security) string {
+	switch s {
+	case junction.SecurityOAuth:
+		return "OAuth 2.0 client credentials"
+	case junction.SecurityAPIKey:
+		return "API key"
+	case junction.SecurityNone:
+		return "No authentication"
+	}
+	return string(s)
+}
+
+// rowName is the form field name of a row field, such as parameters[2].name.
+func rowName(list string, i int, field string) string {
+	return list + "[" + strconv.Itoa(i) + "]." + field
+}
+
+func valueAt(values []string, i int) string {
+	if i < len(values) {
+		return values[i]
+	}
+	return ""
+}
+
+func valueLabel(name string, i int) string {
+	if name == "" {
+		return "Parameter " + strconv.Itoa(i+1)
+	}
+	return name
+}
+
+func inputType(secret bool) string {
+	if secret {
+		return "password"
+	}
+	return "text"
+}
+
+// htmxConfig configures htmx: no inline indicator styles (the CSP forbids them, app.css has
+// them), no eval, no history cache of pages that may show secrets, and forms re-rendered
+// with 422 or 409 are swapped in like any other answer.
+const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"historyCacheSize":0,` +
+	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},` +
+	`{"code":"(422|409)","swap":true,"error":false},{"code":"[45]..","swap":true,"error":true}]}`

@@ -28,6 +28,7 @@ type Services struct {
 	Projects     junction.ProjectService
 	Components   junction.ComponentService
 	Environments junction.EnvironmentService
+	Services     junction.ServiceService
 }
 
 // Server is the console's HTTP server.
@@ -52,7 +53,7 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	h := &handlers.Handler{
 		Users: services.Users, Projects: services.Projects, Components: services.Components,
-		Environments: services.Environments, Sessions: s.sessions, Logger: logger,
+		Environments: services.Environments, Services: services.Services, Sessions: s.sessions, Logger: logger,
 	}
 	s.echo.HTTPErrorHandler = h.HandleError
 	s.echo.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
@@ -82,6 +83,17 @@ func (s *Server) routes(h *handlers.Handler) {
 	pages := e.Group("", s.requireUser)
 	pages.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/projects") })
 	pages.GET("/services", h.ServicesPage)
+	pages.GET("/services/new", h.NewServicePage)
+	pages.GET("/services/new/third-party", h.NewThirdPartyPage)
+	pages.POST("/services/third-party", h.CreateThirdParty)
+	pages.GET("/services/new/database", h.NewDatabasePage)
+	pages.POST("/services/database", h.CreateDatabase)
+	pages.GET("/services/:id", h.ServicePage)
+	pages.POST("/services/:id", h.UpdateEndpoint)
+	pages.GET("/services/:id/edit", h.EditEndpointPage)
+	pages.GET("/services/:id/connect", h.ConnectService)
+	pages.POST("/services/:id/listing", h.SetServiceListing)
+	pages.POST("/services/:id/delete", h.DeleteService)
 	pages.GET("/projects", h.ProjectsPage)
 	pages.GET("/projects/new", h.NewProjectPage)
 	pages.POST("/projects", h.CreateProject)
@@ -95,6 +107,8 @@ func (s *Server) routes(h *handlers.Handler) {
 	pages.GET("/projects/:p/components/:c", h.ComponentPage)
 	pages.POST("/projects/:p/components/:c", h.UpdateComponent)
 	pages.POST("/projects/:p/components/:c/delete", h.DeleteComponent)
+	pages.GET("/projects/:p/components/:c/endpoints/new", h.NewEndpointPage)
+	pages.POST("/projects/:p/components/:c/endpoints", h.PublishEndpoint)
 	pages.GET("/environments", h.EnvironmentsPage)
 	pages.POST("/environments", h.CreateEnvironment)
 	pages.GET("/account", h.AccountPage)
@@ -118,6 +132,11 @@ func (s *Server) routes(h *handlers.Handler) {
 	api.GET("/projects/:p/components/:c", h.APIComponent)
 	api.PATCH("/projects/:p/components/:c", h.APIUpdateComponent)
 	api.DELETE("/projects/:p/components/:c", h.APIDeleteComponent)
+	api.GET("/services", h.APIServices)
+	api.POST("/services", h.APICreateService)
+	api.GET("/services/:id", h.APIService)
+	api.PATCH("/services/:id", h.APIUpdateService)
+	api.DELETE("/services/:id", h.APIDeleteService)
 	// Unknown API paths answer the JSON 404 rather than the HTML page.
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }

@@ -47,6 +47,7 @@ func newTestServer(tb testing.TB) *testServer {
 		Projects:     db.NewProjectService(store),
 		Components:   db.NewComponentService(store),
 		Environments: db.NewEnvironmentService(store),
+		Services:     db.NewServiceService(store),
 	}
 	server := web.NewServer(svc, db.DeriveKey(key, "hash"), db.DeriveKey(key, "block"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ts := &testServer{Server: httptest.NewServer(server), store: store, svc: svc}
@@ -192,7 +193,7 @@ func TestSecurityHeaders(t *testing.T) {
 	require.Equal(t, "DENY", res.Header.Get("X-Frame-Options"))
 	require.Equal(t, "no-store", res.Header.Get("Cache-Control"))
 	require.NotRegexp(t, `<script>|<script [^>]*>[^<]`, body, "inline script on the page")
-	require.Contains(t, body, `"includeIndicatorStyles":false`)
+	require.Regexp(t, `includeIndicatorStyles(&#34;|"):false`, body, "htmx must not inject inline styles")
 }
 
 func TestStaticFiles(t *testing.T) {

@@ -59,6 +59,7 @@ func services(store *db.DB, passwordCost int) web.Services {
 		Projects:     db.NewProjectService(store),
 		Components:   db.NewComponentService(store),
 		Environments: db.NewEnvironmentService(store),
+		Services:     db.NewServiceService(store),
 	}
 }
 
