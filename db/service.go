@@ -31,14 +31,15 @@ type serviceSpec struct {
 }
 
 // splitSecrets separates a service's details into the stored spec and the secret values,
-// keyed "endpoint/<name>/<parameter>" or "env/<environment>/<parameter>".
+// keyed "endpoint/<name>/<parameter>" or "env/<environment>/<parameter>". An empty secret
+// (a database without a password) stays in the spec, so it reads back as empty, not masked.
 func splitSecrets(s *junction.Service) (serviceSpec, map[string]string) {
 	spec := serviceSpec{URLs: s.URLs, Parameters: s.Parameters}
 	secrets := map[string]string{}
 	for _, e := range s.Endpoints {
 		values := map[string]string{}
 		for name, v := range e.Values {
-			if s.IsSecret(name) {
+			if s.IsSecret(name) && v != "" {
 				secrets["endpoint/"+e.Name+"/"+name] = v
 			} else {
 				values[name] = v
@@ -52,7 +53,7 @@ func splitSecrets(s *junction.Service) (serviceSpec, map[string]string) {
 		for env, vals := range s.Values {
 			plain := map[string]string{}
 			for name, v := range vals {
-				if s.IsSecret(name) {
+				if s.IsSecret(name) && v != "" {
 					secrets["env/"+env+"/"+name] = v
 				} else {
 					plain[name] = v
@@ -71,15 +72,18 @@ func applySpec(s *junction.Service, raw string) error {
 		return fmt.Errorf("decode service %s: %w", s.ID, err)
 	}
 	s.URLs, s.Parameters, s.Endpoints, s.Values = spec.URLs, spec.Parameters, spec.Endpoints, spec.Values
+	// A secret missing from the spec is stored sealed: show that it is set, not its value.
 	for i := range s.Endpoints {
 		for _, p := range s.Parameters {
-			if p.Secret {
+			if _, ok := s.Endpoints[i].Values[p.Name]; p.Secret && !ok {
 				s.Endpoints[i].Values[p.Name] = junction.Masked
 			}
 		}
 	}
 	for _, vals := range s.Values {
-		vals[junction.ParamPassword] = junction.Masked
+		if _, ok := vals[junction.ParamPassword]; !ok {
+			vals[junction.ParamPassword] = junction.Masked
+		}
 	}
 	return nil
 }
@@ -131,7 +135,11 @@ const visibleClause = `(? OR s.kind != 'internal' OR s.visibility != 'project'
 // prefix term, so "twil" finds Twilio and quotes, stars or FTS operators are just text.
 // It returns "" when nothing searchable is left.
 func ftsQuery(q string) string {
-	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+	// Combining marks belong to their word, so an accent typed as a separate code point
+	// ("e" + U+0301) does not split it.
+	words := strings.FieldsFunc(q, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.Is(unicode.M, r)
+	})
 	terms := make([]string, 0, len(words))
 	for _, w := range words {
 		if len(terms) == 8 {

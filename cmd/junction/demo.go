@@ -53,8 +53,8 @@ var demoProjects = []demoProject{
 	},
 }
 
-// SeedDemo creates the demo organization: an admin, a developer and a viewer, and three
-// projects with components. It adds only what is missing, so it is safe on every start, and
+// SeedDemo creates the demo organization: an admin, a developer and a viewer, three projects
+// with components, and a catalog of third-party APIs, databases and internal endpoints. It adds only what is missing, so it is safe on every start, and
 // reports whether it added the demo admin (that is, whether this was the first seeding).
 func SeedDemo(ctx context.Context, svc web.Services) (bool, error) {
 	admin, added, err := ensureUser(ctx, svc.Users, DemoAdminEmail, true)
@@ -81,6 +81,11 @@ func SeedDemo(ctx context.Context, svc web.Services) (bool, error) {
 			if _, err := svc.Projects.SetMember(ctx, p.Handle, email, role); err != nil {
 				return false, fmt.Errorf("member %s of %s: %w", email, p.Handle, err)
 			}
+		}
+	}
+	for _, service := range demoCatalog() {
+		if err := svc.Services.CreateService(ctx, &service); err != nil && junction.ErrorCode(err) != junction.ECONFLICT {
+			return false, fmt.Errorf("service %s: %w", service.Name, err)
 		}
 	}
 	return added, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -333,9 +334,20 @@ func TestDemoScreenshots(t *testing.T) {
 		{"/projects/shop/components/orders", `[data-testid=component-handle]`, "demo-component"},
 		{"/environments", `[data-testid=environment-list]`, "demo-environments"},
 		{"/account", `[data-testid=token-form]`, "demo-account"},
+		{"/services", `[data-testid=service-list]`, "demo-catalog"},
+		{"/services/new/third-party", `[data-testid=third-party-form]`, "demo-register-third-party"},
+		{"/services/new/database", `[data-testid=database-form]`, "demo-register-database"},
 	} {
 		b.run(t, chromedp.Navigate(base+page.path), chromedp.WaitVisible(chromedp.CSS(page.wait)))
 		b.screenshot(t, page.name)
+	}
+	for _, q := range []struct{ query, name string }{{"twil", "demo-service-twilio"}, {"orders-db", "demo-service-database"}, {"identity api", "demo-service-internal"}} {
+		b.run(t,
+			chromedp.Navigate(base+"/services?q="+url.QueryEscape(q.query)),
+			chromedp.Click(chromedp.CSS(`.service-name`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=parameter-table]`)),
+		)
+		b.screenshot(t, q.name)
 	}
 	b.noConsoleErrors(t)
 }
