@@ -23,8 +23,9 @@ import (
 //go:embed migration/*.sql
 var migrationFS embed.FS
 
-// pragmas are set in the DSN so that they reach every pooled connection.
-const pragmas = "_foreign_keys=on&_journal_mode=WAL&_busy_timeout=5000&_synchronous=FULL"
+// pragmas are set in the DSN so that they reach every pooled connection. A 16 MB page cache
+// per connection keeps the catalog's search indexes in memory at 100,000 services.
+const pragmas = "_foreign_keys=on&_journal_mode=WAL&_busy_timeout=5000&_synchronous=FULL&_cache_size=-16000"
 
 // timeFormat is fixed-width so that stored times sort as text.
 const timeFormat = "2006-01-02T15:04:05.000000Z"

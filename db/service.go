@@ -125,11 +125,13 @@ func scanService(row interface{ Scan(...any) error }, extra ...any) (*junction.S
 	return &s, applySpec(&s, spec)
 }
 
-// visibleClause limits services to those the caller may see: all third-party and database
-// services, organization and public internal services, and project services of the caller's
-// projects. Its parameters are (isAdmin, userID).
-const visibleClause = `(? OR s.kind != 'internal' OR s.visibility != 'project'
-	OR s.project_id IN (SELECT project_id FROM project_members WHERE user_id = ?))`
+// visibleTo limits rows of alias (services or service_counts) to those the caller may see:
+// all third-party and database services, organization and public internal services, and
+// project services of the caller's projects. Its parameters are (isAdmin, userID).
+func visibleTo(alias string) string {
+	return `(? OR ` + alias + `.kind != 'internal' OR ` + alias + `.visibility != 'project'
+	OR ` + alias + `.project_id IN (SELECT project_id FROM project_members WHERE user_id = ?))`
+}
 
 // ftsQuery turns what a person typed into a safe FTS5 query: every word becomes a quoted
 // prefix term, so "twil" finds Twilio and quotes, stars or FTS operators are just text.
@@ -153,90 +155,202 @@ func ftsQuery(q string) string {
 	return strings.Join(terms, " ")
 }
 
-// FindServices implements junction.ServiceService.
+// facetCounter adds up grouped counts into the total and the facets: each facet applies
+// the other facet's filter but not its own.
+type facetCounter struct {
+	filter junction.ServiceFilter
+	total  int
+	facets *junction.ServiceFacets
+}
+
+func newFacetCounter(f junction.ServiceFilter) *facetCounter {
+	return &facetCounter{filter: f, facets: &junction.ServiceFacets{
+		Kinds: map[junction.ServiceKind]int{}, Visibilities: map[junction.Visibility]int{}}}
+}
+
+// matches reports whether a service of this kind and visibility passes the facet filters.
+func (fc *facetCounter) matches(kind junction.ServiceKind, vis junction.Visibility) bool {
+	return (fc.filter.Kind == "" || fc.filter.Kind == kind) && (fc.filter.Visibility == "" || fc.filter.Visibility == vis)
+}
+
+func (fc *facetCounter) add(kind junction.ServiceKind, vis junction.Visibility, n int) {
+	kindOK := fc.filter.Kind == "" || fc.filter.Kind == kind
+	visOK := fc.filter.Visibility == "" || fc.filter.Visibility == vis
+	if visOK {
+		fc.facets.Kinds[kind] += n
+	}
+	if kindOK && vis != "" {
+		fc.facets.Visibilities[vis] += n
+	}
+	if kindOK && visOK {
+		fc.total += n
+	}
+}
+
+// FindServices implements junction.ServiceService. Browsing (no query) counts from the
+// trigger-kept service_counts and pages through the name index; a search reads its matches
+// once from the full-text index joined to a covering index, counts and orders them, and then
+// loads only the rows of the page.
 func (s *ServiceService) FindServices(ctx context.Context, f junction.ServiceFilter) ([]*junction.Service, int, *junction.ServiceFacets, error) {
 	user, err := caller(ctx)
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	where := ` WHERE s.unlisted = 0 AND ` + visibleClause
-	args := []any{user.IsAdmin, user.ID}
-	if f.Project != "" {
-		where += ` AND s.project_id = (SELECT id FROM projects WHERE handle = ?)`
-		args = append(args, f.Project)
-	}
-	if q := ftsQuery(f.Query); q != "" {
-		where += ` AND s.seq IN (SELECT rowid FROM services_fts WHERE services_fts MATCH ?)`
-		args = append(args, q)
-	}
-
-	facets := &junction.ServiceFacets{Kinds: map[junction.ServiceKind]int{}, Visibilities: map[junction.Visibility]int{}}
-	var total int
+	fc := newFacetCounter(f)
 	var services []*junction.Service
 	err = s.db.inTx(ctx, false, func(tx *Tx) error {
-		// One grouped scan yields the total and both facets: each facet applies the other
-		// facet's filter but not its own.
-		rows, err := tx.QueryContext(ctx, `SELECT s.kind, COALESCE(s.visibility, ''), COUNT(*) FROM services s`+where+` GROUP BY 1, 2`, args...)
-		if err != nil {
-			return err
+		if q := ftsQuery(f.Query); q != "" {
+			services, err = searchServices(ctx, tx, user, q, fc)
+		} else {
+			services, err = browseServices(ctx, tx, user, fc)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var kind junction.ServiceKind
-			var vis junction.Visibility
-			var n int
-			if err := rows.Scan(&kind, &vis, &n); err != nil {
-				return err
-			}
-			kindOK := f.Kind == "" || f.Kind == kind
-			visOK := f.Visibility == "" || f.Visibility == vis
-			if visOK {
-				facets.Kinds[kind] += n
-			}
-			if kindOK && vis != "" {
-				facets.Visibilities[vis] += n
-			}
-			if kindOK && visOK {
-				total += n
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
-
-		pageWhere, pageArgs := where, args
-		if f.Kind != "" {
-			pageWhere += ` AND s.kind = ?`
-			pageArgs = append(pageArgs, string(f.Kind))
-		}
-		if f.Visibility != "" {
-			pageWhere += ` AND s.visibility = ?`
-			pageArgs = append(pageArgs, string(f.Visibility))
-		}
-		order := ` ORDER BY s.display_name COLLATE NOCASE, s.seq`
-		if f.Sort == "newest" {
-			order = ` ORDER BY s.seq DESC`
-		}
-		rows, err = tx.QueryContext(ctx, serviceSelect+pageWhere+order+` LIMIT ? OFFSET ?`,
-			append(pageArgs, f.Page.Limit(), f.Page.Offset())...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			svc, err := scanService(rows)
-			if err != nil {
-				return err
-			}
-			services = append(services, svc)
-		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		return nil, 0, nil, fmt.Errorf("find services: %w", err)
 	}
-	return services, total, facets, nil
+	return services, fc.total, fc.facets, nil
+}
+
+func browseServices(ctx context.Context, tx *Tx, user *junction.User, fc *facetCounter) ([]*junction.Service, error) {
+	f := fc.filter
+	countWhere := ` WHERE c.unlisted = 0 AND c.n > 0 AND ` + visibleTo("c")
+	where := ` WHERE s.unlisted = 0 AND ` + visibleTo("s")
+	args := []any{user.IsAdmin, user.ID}
+	if f.Project != "" {
+		countWhere += ` AND c.project_id = (SELECT id FROM projects WHERE handle = ?)`
+		where += ` AND s.project_id = (SELECT id FROM projects WHERE handle = ?)`
+		args = append(args, f.Project)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT c.kind, c.visibility, SUM(c.n) FROM service_counts c`+countWhere+` GROUP BY 1, 2`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind junction.ServiceKind
+		var vis junction.Visibility
+		var n int
+		if err := rows.Scan(&kind, &vis, &n); err != nil {
+			return nil, err
+		}
+		fc.add(kind, vis, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if f.Kind != "" {
+		where += ` AND s.kind = ?`
+		args = append(args, string(f.Kind))
+	}
+	if f.Visibility != "" {
+		where += ` AND s.visibility = ?`
+		args = append(args, string(f.Visibility))
+	}
+	order := ` ORDER BY s.display_name COLLATE NOCASE, s.seq`
+	if f.Sort == "newest" {
+		order = ` ORDER BY s.seq DESC`
+	}
+	return queryServices(ctx, tx, serviceSelect+where+order+` LIMIT ? OFFSET ?`, append(args, f.Page.Limit(), f.Page.Offset())...)
+}
+
+func searchServices(ctx context.Context, tx *Tx, user *junction.User, q string, fc *facetCounter) ([]*junction.Service, error) {
+	f := fc.filter
+	// The matches are read once into a materialized CTE; SQLite then groups them for the
+	// facets and sorts them for the page, so only a handful of rows cross into Go.
+	matches := `SELECT s.seq, s.kind, COALESCE(s.visibility, '') AS vis, s.display_name AS name FROM services_fts
+		JOIN services s INDEXED BY services_search ON s.seq = services_fts.rowid
+		WHERE services_fts MATCH ? AND s.unlisted = 0 AND ` + visibleTo("s")
+	args := []any{q, user.IsAdmin, user.ID}
+	if f.Project != "" {
+		matches += ` AND s.project_id = (SELECT id FROM projects WHERE handle = ?)`
+		args = append(args, f.Project)
+	}
+	pageWhere := ` WHERE 1`
+	if f.Kind != "" {
+		pageWhere += ` AND kind = ?`
+		args = append(args, string(f.Kind))
+	}
+	if f.Visibility != "" {
+		pageWhere += ` AND vis = ?`
+		args = append(args, string(f.Visibility))
+	}
+	order := ` ORDER BY name COLLATE NOCASE, seq`
+	if f.Sort == "newest" {
+		order = ` ORDER BY seq DESC`
+	}
+	args = append(args, f.Page.Limit(), f.Page.Offset())
+	rows, err := tx.QueryContext(ctx, `WITH m AS MATERIALIZED (`+matches+`)
+		SELECT 0, kind, vis, COUNT(*) FROM m GROUP BY kind, vis
+		UNION ALL
+		SELECT * FROM (SELECT 1, '', '', seq FROM m`+pageWhere+order+` LIMIT ? OFFSET ?)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var seqs []any
+	position := map[int64]int{}
+	for rows.Next() {
+		var isPage, n int64
+		var kind junction.ServiceKind
+		var vis junction.Visibility
+		if err := rows.Scan(&isPage, &kind, &vis, &n); err != nil {
+			return nil, err
+		}
+		if isPage == 0 {
+			fc.add(kind, vis, int(n))
+		} else {
+			position[n] = len(seqs)
+			seqs = append(seqs, n)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(seqs) == 0 {
+		return nil, nil
+	}
+	services := make([]*junction.Service, len(seqs))
+	placeholders := strings.Repeat("?, ", len(seqs)-1) + "?"
+	err = queryEach(ctx, tx, `SELECT `+serviceColumns+`, s.seq`+serviceFrom+` WHERE s.seq IN (`+placeholders+`)`, seqs, func(row *sql.Rows) error {
+		var seq int64
+		svc, err := scanService(row, &seq)
+		if err != nil {
+			return err
+		}
+		services[position[seq]] = svc
+		return nil
+	})
+	return services, err
+}
+
+// queryServices runs a query of serviceSelect rows.
+func queryServices(ctx context.Context, tx *Tx, query string, args ...any) ([]*junction.Service, error) {
+	var services []*junction.Service
+	err := queryEach(ctx, tx, query, args, func(row *sql.Rows) error {
+		svc, err := scanService(row)
+		if err != nil {
+			return err
+		}
+		services = append(services, svc)
+		return nil
+	})
+	return services, err
+}
+
+// queryEach calls fn for every row of the query.
+func queryEach(ctx context.Context, tx *Tx, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // findService loads one service the caller may see, with CanEdit set.
@@ -249,7 +363,7 @@ func findService(ctx context.Context, tx *Tx, id string) (*junction.Service, err
 	var createdBy sql.NullInt64
 	row := tx.QueryRowContext(ctx, `SELECT `+serviceColumns+`, COALESCE(m.role, ''), s.created_by`+serviceFrom+`
 		LEFT JOIN project_members m ON m.project_id = s.project_id AND m.user_id = ?
-		WHERE s.id = ? AND `+visibleClause, append([]any{user.ID, id}, user.IsAdmin, user.ID)...)
+		WHERE s.id = ? AND `+visibleTo("s"), append([]any{user.ID, id}, user.IsAdmin, user.ID)...)
 	svc, err := scanService(row, &role, &createdBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, junction.Errorf(junction.ENOTFOUND, "Service not found.")
@@ -319,73 +433,78 @@ func (s *ServiceService) CreateService(ctx context.Context, svc *junction.Servic
 		return err
 	}
 	return s.db.inTx(ctx, true, func(tx *Tx) error {
-		var projectID, componentID sql.NullInt64
-		scope := string(svc.Kind)
-		svc.ComponentName = ""
-		if svc.Kind == junction.KindInternal {
-			fields := junction.FieldErrors{}
-			if svc.Project == "" {
-				fields.Add("project", "Name the project of the publishing component.")
-			}
-			if svc.Component == "" {
-				fields.Add("component", "Name the publishing component.")
-			}
-			if err := fields.Err(); err != nil {
-				return err
-			}
-			p, err := findWritableProject(ctx, tx, svc.Project)
-			if err != nil {
-				return err
-			}
-			c, err := findComponent(ctx, tx, p, svc.Component)
-			if err != nil {
-				return err
-			}
-			projectID = sql.NullInt64{Int64: p.ID, Valid: true}
-			componentID = sql.NullInt64{Int64: c.ID, Valid: true}
-			scope = "component:" + strconv.FormatInt(c.ID, 10)
-			svc.ComponentName = c.Name
-		} else if svc.Kind.Valid() {
-			ok, err := canRegister(ctx, tx, user)
-			if err != nil {
-				return err
-			} else if !ok {
-				return junction.Errorf(junction.EFORBIDDEN, "Only admins and project developers can register services.")
-			}
-			svc.Project, svc.Component = "", ""
-		}
-		envs, err := tx.environmentNames(ctx)
-		if err != nil {
-			return err
-		}
-		if err := svc.Validate(envs); err != nil {
-			return err
-		}
-		svc.ID = "svc_" + randomString(10)
-		spec, secrets := splitSecrets(svc)
-		specJSON, err := json.Marshal(spec)
-		if err != nil {
-			return err
-		}
-		sealed, err := s.db.sealSecrets(svc.ID, secrets)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO services (id, kind, name, version, display_name, description, tags,
-			scope, project_id, component_id, visibility, security, engine, spec, secrets, created_by, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?)`,
-			svc.ID, string(svc.Kind), svc.Name, svc.Version, svc.DisplayName(), svc.Description, strings.Join(svc.Tags, " "),
-			scope, projectID, componentID, string(svc.Visibility), string(svc.Security), svc.Engine, string(specJSON), sealed,
-			user.ID, formatTime(tx.now), formatTime(tx.now))
-		if isUniqueViolation(err) {
-			return errServiceTaken(svc)
-		} else if err != nil {
-			return fmt.Errorf("create service %q: %w", svc.Name, err)
-		}
-		svc.CreatedAt, svc.UpdatedAt, svc.CanEdit, svc.Unlisted = tx.now, tx.now, true, false
-		svc.Mask()
-		return nil
+		return s.createService(ctx, tx, user, svc)
 	})
+}
+
+// createService registers one service inside tx.
+func (s *ServiceService) createService(ctx context.Context, tx *Tx, user *junction.User, svc *junction.Service) error {
+	var projectID, componentID sql.NullInt64
+	scope := string(svc.Kind)
+	svc.ComponentName = ""
+	if svc.Kind == junction.KindInternal {
+		fields := junction.FieldErrors{}
+		if svc.Project == "" {
+			fields.Add("project", "Name the project of the publishing component.")
+		}
+		if svc.Component == "" {
+			fields.Add("component", "Name the publishing component.")
+		}
+		if err := fields.Err(); err != nil {
+			return err
+		}
+		p, err := findWritableProject(ctx, tx, svc.Project)
+		if err != nil {
+			return err
+		}
+		c, err := findComponent(ctx, tx, p, svc.Component)
+		if err != nil {
+			return err
+		}
+		projectID = sql.NullInt64{Int64: p.ID, Valid: true}
+		componentID = sql.NullInt64{Int64: c.ID, Valid: true}
+		scope = "component:" + strconv.FormatInt(c.ID, 10)
+		svc.ComponentName = c.Name
+	} else if svc.Kind.Valid() {
+		ok, err := canRegister(ctx, tx, user)
+		if err != nil {
+			return err
+		} else if !ok {
+			return junction.Errorf(junction.EFORBIDDEN, "Only admins and project developers can register services.")
+		}
+		svc.Project, svc.Component = "", ""
+	}
+	envs, err := tx.environmentNames(ctx)
+	if err != nil {
+		return err
+	}
+	if err := svc.Validate(envs); err != nil {
+		return err
+	}
+	svc.ID = "svc_" + randomString(10)
+	spec, secrets := splitSecrets(svc)
+	specJSON, err := json.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	sealed, err := s.db.sealSecrets(svc.ID, secrets)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO services (id, kind, name, version, display_name, description, tags,
+		scope, project_id, component_id, visibility, security, engine, spec, secrets, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?)`,
+		svc.ID, string(svc.Kind), svc.Name, svc.Version, svc.DisplayName(), svc.Description, strings.Join(svc.Tags, " "),
+		scope, projectID, componentID, string(svc.Visibility), string(svc.Security), svc.Engine, string(specJSON), sealed,
+		user.ID, formatTime(tx.now), formatTime(tx.now))
+	if isUniqueViolation(err) {
+		return errServiceTaken(svc)
+	} else if err != nil {
+		return fmt.Errorf("create service %q: %w", svc.Name, err)
+	}
+	svc.CreatedAt, svc.UpdatedAt, svc.CanEdit, svc.Unlisted = tx.now, tx.now, true, false
+	svc.Mask()
+	return nil
 }
 
 // findEditableService is findService for callers about to change the service.

@@ -1,0 +1,193 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/junction-dev/junction"
+	"github.com/junction-dev/junction/db"
+	"github.com/junction-dev/junction/views"
+)
+
+var benchTopics = []string{"payments", "orders", "billing", "invoices", "shipping", "inventory", "catalog", "search",
+	"users", "identity", "accounts", "notifications", "email", "sms", "analytics", "reports", "events", "metrics",
+	"logs", "storage", "files", "images", "video", "chat", "support", "tickets", "pricing", "tax", "fraud", "risk",
+	"loyalty", "rewards", "reviews", "recommendations", "maps", "weather", "calendar", "booking", "scheduling", "twilio"}
+
+var benchSuffixes = []string{"API", "Service", "Gateway", "Hub", "Engine", "Platform", "Connector", "Bridge"}
+
+// benchCatalog is a seeded catalog of n services over a few projects, shared by benchmarks.
+type benchCatalog struct {
+	store    *db.DB
+	services *db.ServiceService
+	admin    *junction.User
+	member   *junction.User
+}
+
+var (
+	benchCatalogsMu sync.Mutex
+	benchCatalogs   = map[int]*benchCatalog{}
+	benchDirs       []string
+)
+
+// TestMain removes the benchmark catalogs, which outlive single benchmark functions.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, c := range benchCatalogs {
+		c.store.Close()
+	}
+	for _, dir := range benchDirs {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+// seedBenchCatalog builds (once per process and size) a catalog of n services: 40% internal
+// with every visibility, 45% third-party, 15% databases; names, descriptions and tags drawn
+// from a vocabulary so that a common word matches a fixed share of the catalog.
+func seedBenchCatalog(b *testing.B, n int) *benchCatalog {
+	benchCatalogsMu.Lock()
+	defer benchCatalogsMu.Unlock()
+	if c, ok := benchCatalogs[n]; ok {
+		return c
+	}
+	dir, err := os.MkdirTemp("", "junction-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchDirs = append(benchDirs, dir)
+	// Opened without a cleanup: the catalog outlives the benchmark function, which the
+	// testing package calls several times.
+	store, err := db.Open(context.Background(), dir+"/bench.db", RandomKey(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	admin := MustCreateUser(b, store, "admin@example.com", true)
+	member := MustCreateUser(b, store, "member@example.com", false)
+	for p := range 10 {
+		handle := fmt.Sprintf("project-%d", p)
+		MustCreateProject(b, store, admin, handle, handle)
+		if p < 3 {
+			MustSetMember(b, store, admin, handle, member.Email, junction.RoleDeveloper)
+		}
+		for c := range 10 {
+			MustCreateComponent(b, store, admin, handle, fmt.Sprintf("component-%d", c))
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, uint64(n)))
+	word := func() string { return benchTopics[rng.IntN(len(benchTopics))] }
+	filler := func() string { return fmt.Sprintf("w%x", rng.IntN(5000)) }
+	services := db.NewServiceService(store)
+	ctx := ContextAs(b, admin)
+	batch := make([]*junction.Service, 0, 1000)
+	start := time.Now()
+	for i := range n {
+		topic := word()
+		svc := &junction.Service{
+			Name:        fmt.Sprintf("%s %s %d", strings.ToUpper(topic[:1])+topic[1:], benchSuffixes[rng.IntN(len(benchSuffixes))], i),
+			Version:     fmt.Sprintf("v%d", 1+rng.IntN(3)),
+			Description: strings.Join([]string{"Handles", topic, "for", word(), filler(), filler(), filler()}, " "),
+			Tags:        []string{topic, word()},
+		}
+		switch r := rng.IntN(100); {
+		case r < 40:
+			svc.Kind = junction.KindInternal
+			svc.Project = fmt.Sprintf("project-%d", rng.IntN(10))
+			svc.Component = fmt.Sprintf("component-%d", rng.IntN(10))
+			svc.Visibility = junction.Visibilities[rng.IntN(3)]
+			svc.Security = junction.SecuritySchemes[rng.IntN(3)]
+			svc.URLs = map[string]string{"development": "http://dev.internal/" + topic, "production": "https://prod.example.com/" + topic}
+		case r < 85:
+			svc.Kind = junction.KindThirdParty
+			svc.Parameters = []junction.ServiceParameter{{Name: "APIKey", Secret: true}}
+			svc.Endpoints = []junction.Endpoint{{Name: "live", URL: "https://api.example.com/" + topic,
+				Environments: []string{"development", "production"}, Values: map[string]string{"APIKey": "secret-value"}}}
+		default:
+			svc.Kind = junction.KindDatabase
+			svc.Version = ""
+			svc.Engine = "postgres"
+			svc.Values = map[string]map[string]string{"production": {"HostName": "db.internal", "Port": "5432",
+				"DatabaseName": topic, "Username": "app", "Password": "secret"}}
+		}
+		batch = append(batch, svc)
+		if len(batch) == cap(batch) || i == n-1 {
+			if err := services.CreateServices(ctx, batch); err != nil {
+				b.Fatalf("seed service %d: %v", i, err)
+			}
+			batch = batch[:0]
+		}
+	}
+	b.Logf("seeded %d services in %s", n, time.Since(start).Round(time.Millisecond))
+	c := &benchCatalog{store: store, services: services, admin: admin, member: member}
+	benchCatalogs[n] = c
+	return c
+}
+
+// timePerOp runs fn b.N times and returns the mean duration.
+func timePerOp(b *testing.B, fn func()) time.Duration {
+	fn() // warm the caches and the connection pool
+	start := time.Now()
+	for range b.N {
+		fn()
+	}
+	return time.Since(start) / time.Duration(b.N)
+}
+
+// BenchmarkCatalogSearch measures a catalog search for a common word, as a project member
+// (who sees project services only of their projects), on 1,000 and on 100,000 services in
+// the same run, and reports both and their ratio (goal: at most 2).
+func BenchmarkCatalogSearch(b *testing.B) {
+	small, large := seedBenchCatalog(b, 1_000), seedBenchCatalog(b, 100_000)
+	search := func(c *benchCatalog, query string) func() {
+		ctx := ContextAs(b, c.member)
+		return func() {
+			_, _, _, err := c.services.FindServices(ctx, junction.ServiceFilter{Query: query, Page: junction.NewPage(1, junction.DefaultCatalogPerPage)})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ResetTimer()
+	t1k := timePerOp(b, search(small, "payments"))
+	t100k := timePerOp(b, search(large, "payments"))
+	b.ReportMetric(float64(t1k.Microseconds()), "µs_1k")
+	b.ReportMetric(float64(t100k.Microseconds()), "µs_100k")
+	b.ReportMetric(float64(t100k)/float64(t1k), "ratio_100k/1k")
+}
+
+// BenchmarkCatalogPage measures the server time of the catalog page at 100,000 services:
+// the search with facets, the register check and rendering the page, with no query (the
+// first page a person sees) and with a prefix query.
+func BenchmarkCatalogPage(b *testing.B) {
+	c := seedBenchCatalog(b, 100_000)
+	ctx := ContextAs(b, c.member)
+	page := func(query string) func() {
+		return func() {
+			f := junction.ServiceFilter{Query: query, Page: junction.NewPage(1, junction.DefaultCatalogPerPage)}
+			services, total, facets, err := c.services.FindServices(ctx, f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			canRegister, err := c.services.CanRegisterServices(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			v := views.CatalogView{Filter: f, Services: services, Total: total, Facets: facets, CanRegister: canRegister}
+			if err := views.ServicesPage(views.Page{Title: "Services", User: c.member}, v).Render(context.Background(), io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ResetTimer()
+	all := timePerOp(b, page(""))
+	prefix := timePerOp(b, page("pay"))
+	b.ReportMetric(float64(all.Microseconds()), "µs_all")
+	b.ReportMetric(float64(prefix.Microseconds()), "µs_prefix")
+}
