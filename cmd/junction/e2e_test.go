@@ -351,3 +351,155 @@ func TestDemoScreenshots(t *testing.T) {
 	}
 	b.noConsoleErrors(t)
 }
+
+// markPage sets a marker on the window; it survives htmx swaps but not a page load.
+func (b *browserTab) markPage(t *testing.T) {
+	t.Helper()
+	_, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`window.junctionMarker = true`))
+	require.NoError(t, err)
+}
+
+func (b *browserTab) samePage(t *testing.T) bool {
+	t.Helper()
+	ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`window.junctionMarker === true`))
+	require.NoError(t, err)
+	return ok
+}
+
+// waitText waits until the element's text contains want.
+func (b *browserTab) waitText(t *testing.T, sel, want string) {
+	t.Helper()
+	_, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`(document.querySelector(`+jsString(sel)+`)?.textContent || "").includes(`+jsString(want)+`)`))
+	require.NoError(t, err, "waiting for %q in %s; it says %q", want, sel, b.textOrEmpty(sel))
+}
+
+func (b *browserTab) textOrEmpty(sel string) string {
+	s, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector(`+jsString(sel)+`)?.textContent || ""`))
+	return strings.TrimSpace(s)
+}
+
+func (b *browserTab) signInAs(t *testing.T, base, email, password string) {
+	t.Helper()
+	b.run(t,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=login-form]`)),
+		chromedp.SendKeys(chromedp.CSS(`#login-email`), email),
+		chromedp.SendKeys(chromedp.CSS(`#login-password`), password),
+		chromedp.Click(chromedp.CSS(`[data-testid=login-form] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=signed-in-user]`)),
+	)
+}
+
+func TestBrowserCatalog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests are not short")
+	}
+	base, _ := e2eServerWith(t, true)
+
+	t.Run("SearchAsYouTypeAndFilter", func(t *testing.T) {
+		b := newBrowserTab(t)
+		b.signInAs(t, base, DemoAdminEmail, DemoPassword)
+		b.run(t, chromedp.Navigate(base+"/services"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=service-list]`)))
+		b.waitText(t, `[data-testid=result-count]`, "23 services")
+		b.markPage(t)
+
+		// Typing narrows the list without a page load and puts the query in the URL.
+		b.run(t, chromedp.SendKeys(chromedp.CSS(`[data-testid=catalog-search]`), "twil"))
+		b.waitText(t, `[data-testid=result-count]`, "1 service matching")
+		require.Contains(t, b.text(t, `[data-testid=service-list]`), "Twilio")
+		require.True(t, b.samePage(t), "the search reloaded the page")
+		require.Contains(t, b.location(t), "q=twil")
+
+		// Clear the search, then filter by kind: counts per facet, URL updated, no page load.
+		_, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => { const q = document.querySelector("#catalog-q"); q.value = ""; q.form.requestSubmit(); return true })()`))
+		require.NoError(t, err)
+		b.waitText(t, `[data-testid=result-count]`, "23 services")
+		require.True(t, b.samePage(t), "submitting the search reloaded the page")
+		require.Contains(t, b.text(t, `[data-testid=facet-kind-database]`), "5")
+		b.run(t, chromedp.Click(chromedp.CSS(`[data-testid=facet-kind-database] a`)))
+		b.waitText(t, `[data-testid=result-count]`, "5 services")
+		require.True(t, b.samePage(t), "the filter reloaded the page")
+		require.Contains(t, b.location(t), "kind=database")
+		require.NotContains(t, b.text(t, `[data-testid=service-list]`), "Twilio")
+
+		// The filter stays while typing.
+		b.run(t, chromedp.SendKeys(chromedp.CSS(`[data-testid=catalog-search]`), "orders"))
+		b.waitText(t, `[data-testid=result-count]`, "1 service matching")
+		require.Contains(t, b.text(t, `[data-testid=service-list]`), "orders-db")
+		require.Contains(t, b.location(t), "kind=database")
+
+		// Back returns to the previous results.
+		b.run(t, chromedp.NavigateBack())
+		b.waitText(t, `[data-testid=result-count]`, "5 services")
+		b.noConsoleErrors(t)
+	})
+
+	t.Run("RegisterThirdPartyWithTwoEndpoints", func(t *testing.T) {
+		b := newBrowserTab(t)
+		b.signInAs(t, base, DemoDeveloperEmail, DemoPassword)
+		b.run(t,
+			chromedp.Navigate(base+"/services"),
+			chromedp.Click(chromedp.CSS(`[data-testid=register-service]`)),
+			chromedp.Click(chromedp.CSS(`[data-testid=new-third-party]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=third-party-form]`)),
+		)
+		b.markPage(t)
+		b.run(t,
+			chromedp.SendKeys(chromedp.CSS(`#tp-name`), "Acme SMS"),
+			chromedp.SendKeys(chromedp.CSS(`#tp-version`), "v2"),
+			chromedp.SendKeys(chromedp.CSS(`#tp-tags`), "sms, acme"),
+			chromedp.SendKeys(chromedp.CSS(`[id="tp-parameters[0].name"]`), "ApiToken"),
+			chromedp.Click(chromedp.CSS(`[name="parameters[0].secret"]`)),
+			chromedp.SendKeys(chromedp.CSS(`[id="tp-endpoints[0].name"]`), "sandbox"),
+			chromedp.SendKeys(chromedp.CSS(`[id="tp-endpoints[0].url"]`), "https://sandbox.acme.example"),
+			chromedp.SendKeys(chromedp.CSS(`[id="tp-endpoints[0].values[0]"]`), "sandbox-token-123"),
+			chromedp.Click(chromedp.CSS(`[data-testid=add-endpoint]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=endpoint-row-1]`)),
+		)
+		require.True(t, b.samePage(t), "adding a row reloaded the page")
+		value, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS(`[id="tp-endpoints[0].values[0]"]`)))
+		require.NoError(t, err)
+		require.Equal(t, "sandbox-token-123", value, "typed values survive adding a row")
+
+		// A wrong URL is reported next to its field, without losing what was typed.
+		b.run(t,
+			chromedp.SendKeys(chromedp.CSS(`[id="tp-endpoints[1].name"]`), "live"),
+			chromedp.SendKeys(chromedp.CSS(`[id="tp-endpoints[1].url"]`), "acme.example"),
+			chromedp.Click(chromedp.CSS(`[name="endpoints[1].environments"][value=production]`)),
+			chromedp.SendKeys(chromedp.CSS(`[id="tp-endpoints[1].values[0]"]`), "live-token-456"),
+			chromedp.Click(chromedp.CSS(`[data-testid=save-service]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="error-endpoints[1].url"]`)),
+		)
+		b.screenshot(t, "register-third-party-error")
+		b.run(t,
+			chromedp.SetValue(chromedp.CSS(`[id="tp-endpoints[1].url"]`), "https://api.acme.example"),
+			chromedp.Click(chromedp.CSS(`[data-testid=save-service]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=service-id]`)),
+		)
+		require.Equal(t, "********", b.text(t, `[data-testid=value-sandbox-ApiToken]`))
+		require.Equal(t, "********", b.text(t, `[data-testid=value-live-ApiToken]`))
+		require.Contains(t, b.text(t, `[data-testid=endpoint-live]`), "production")
+		html, err := chromedp.Run(b.ctx, chromedp.OuterHTML(chromedp.CSS(`html`)))
+		require.NoError(t, err)
+		require.NotContains(t, html, "live-token-456")
+		b.screenshot(t, "registered-third-party")
+		b.noConsoleErrors(t)
+	})
+
+	t.Run("ViewerSeesMaskedSecretsOnly", func(t *testing.T) {
+		b := newBrowserTab(t)
+		b.signInAs(t, base, DemoViewerEmail, DemoPassword)
+		b.run(t,
+			chromedp.Navigate(base+"/services?q=twilio"),
+			chromedp.Click(chromedp.CSS(`.service-name`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=parameter-table]`)),
+		)
+		require.Equal(t, "********", b.text(t, `[data-testid=value-sandbox-AuthToken]`))
+		require.Equal(t, "demo-sandbox-AccountSID", b.text(t, `[data-testid=value-sandbox-AccountSID]`), "non-secret values are shown")
+		html, err := chromedp.Run(b.ctx, chromedp.OuterHTML(chromedp.CSS(`html`)))
+		require.NoError(t, err)
+		require.NotContains(t, html, "demo-sandbox-AuthToken")
+		require.False(t, b.exists(t, `[data-testid=unlist-service]`), "viewers cannot manage services")
+		b.noConsoleErrors(t)
+	})
+}
