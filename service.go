@@ -227,6 +227,19 @@ func (s *Service) ConnectionParameters(envs []string) []ConnectionParameter {
 	return params
 }
 
+// ConnectableFrom reports, as an error, why a new connection from project may not use the
+// service: unlisted services take no new connections, and project-visibility internal
+// services are only for their own project.
+func (s *Service) ConnectableFrom(project string) error {
+	if s.Unlisted {
+		return Errorf(EINVALID, "%s is removed from the catalog and takes no new connections.", s.DisplayName())
+	}
+	if s.Kind == KindInternal && s.Visibility == VisibilityProject && s.Project != project {
+		return Errorf(EFORBIDDEN, "%s has project visibility: only components of project %q can connect to it.", s.DisplayName(), s.Project)
+	}
+	return nil
+}
+
 // EndpointsFor returns the endpoints of a third-party service that may serve env, in order.
 func (s *Service) EndpointsFor(env string) []Endpoint {
 	var out []Endpoint

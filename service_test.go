@@ -568,3 +568,24 @@ func TestServiceEnums(t *testing.T) {
 	}
 	require.False(t, junction.Security("apikey").Valid())
 }
+
+func TestServiceConnectableFrom(t *testing.T) {
+	internal := func(vis junction.Visibility) *junction.Service {
+		return &junction.Service{Kind: junction.KindInternal, Name: "Orders", Project: "shop", Visibility: vis}
+	}
+	t.Run("OK", func(t *testing.T) {
+		require.NoError(t, internal(junction.VisibilityProject).ConnectableFrom("shop"))
+		require.NoError(t, internal(junction.VisibilityOrganization).ConnectableFrom("blog"))
+		require.NoError(t, internal(junction.VisibilityPublic).ConnectableFrom("blog"))
+		require.NoError(t, (&junction.Service{Kind: junction.KindThirdParty, Name: "Twilio"}).ConnectableFrom("blog"))
+	})
+	t.Run("ErrProjectVisibility", func(t *testing.T) {
+		err := internal(junction.VisibilityProject).ConnectableFrom("blog")
+		require.Equal(t, junction.EFORBIDDEN, junction.ErrorCode(err))
+	})
+	t.Run("ErrUnlisted", func(t *testing.T) {
+		s := internal(junction.VisibilityPublic)
+		s.Unlisted = true
+		require.Equal(t, junction.EINVALID, junction.ErrorCode(s.ConnectableFrom("shop")))
+	})
+}

@@ -21,20 +21,15 @@ func (s *EnvironmentService) FindEnvironments(ctx context.Context) ([]*junction.
 	if _, err := caller(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.read.QueryContext(ctx, `SELECT name FROM environments ORDER BY id`)
+	names, err := queryStrings(ctx, s.db.read, `SELECT name FROM environments ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("find environments: %w", err)
 	}
-	defer rows.Close()
-	var envs []*junction.Environment
-	for rows.Next() {
-		var e junction.Environment
-		if err := rows.Scan(&e.Name); err != nil {
-			return nil, err
-		}
-		envs = append(envs, &e)
+	envs := make([]*junction.Environment, len(names))
+	for i, name := range names {
+		envs[i] = &junction.Environment{Name: name}
 	}
-	return envs, rows.Err()
+	return envs, nil
 }
 
 // CreateEnvironment implements junction.EnvironmentService.

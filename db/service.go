@@ -390,21 +390,9 @@ func (s *ServiceService) FindService(ctx context.Context, id string) (svc *junct
 	return svc, err
 }
 
+// environmentNames lists the environments in the order they were added.
 func (tx *Tx) environmentNames(ctx context.Context) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM environments ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		names = append(names, name)
-	}
-	return names, rows.Err()
+	return queryStrings(ctx, tx, `SELECT name FROM environments ORDER BY id`)
 }
 
 // canRegister reports whether the caller may register third-party and database services:

@@ -105,7 +105,10 @@ func (h *Handler) ServicePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	writable := slices.DeleteFunc(projects, func(p *junction.Project) bool { return !p.Role.CanWrite() })
+	// The Connect entry point offers the projects that may connect to this service.
+	writable := slices.DeleteFunc(projects, func(p *junction.Project) bool {
+		return !p.Role.CanWrite() || svc.ConnectableFrom(p.Handle) != nil
+	})
 	v := views.ServiceView{Service: svc, Environments: envs, Projects: writable}
 	return render(c, http.StatusOK, views.ServicePage(h.page(c, svc.DisplayName(), "services"), v))
 }
@@ -120,6 +123,12 @@ func (h *Handler) ConnectService(c echo.Context) error {
 	}
 	p, err := h.Projects.FindProject(ctx, c.QueryParam("project"))
 	if err != nil {
+		return err
+	}
+	if !p.Role.CanWrite() {
+		return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot create connections in project %q.", p.Handle)
+	}
+	if err := svc.ConnectableFrom(p.Handle); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/projects/"+url.PathEscape(p.Handle)+"/connections/new?service="+url.QueryEscape(svc.ID))

@@ -240,7 +240,7 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-		if c.Request().TLS != nil {
+		if isHTTPS(c.Request()) {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
 		if !strings.HasPrefix(c.Request().URL.Path, static.Prefix) {
@@ -318,6 +318,10 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if c.Get(ctxAuthMethod) == "token" || s.sessions.validCSRF(c) {
 			return next(c)
+		}
+		if handlers.IsAPI(c) && junction.UserFromContext(c.Request().Context()) == nil {
+			// Without credentials the answer is "sign in", not "bad form".
+			return junction.Errorf(junction.EUNAUTHORIZED, "Sign in or send an Authorization: Bearer token.")
 		}
 		return junction.Errorf(junction.EFORBIDDEN, "The form has expired or did not come from this site. Reload the page and try again.")
 	}

@@ -729,3 +729,21 @@ func TestAccountTokens(t *testing.T) {
 	status, _ = ts.api(t, http.MethodGet, "/api/v1/me", secret, "")
 	require.Equal(t, http.StatusUnauthorized, status, "a revoked token stops working at once")
 }
+
+func TestSecureCookieBehindTLSProxy(t *testing.T) {
+	ts := newTestServer(t)
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/login", nil)
+	req.Header.Set("X-Forwarded-Proto", "https")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	var session *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "junction_session" {
+			session = c
+		}
+	}
+	require.NotNil(t, session)
+	require.True(t, session.Secure, "the session cookie is Secure when the browser uses HTTPS")
+	require.Contains(t, res.Header.Get("Strict-Transport-Security"), "max-age=")
+}

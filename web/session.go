@@ -48,7 +48,7 @@ func (s *sessionStore) session(c echo.Context) *sessions.Session {
 		return sess
 	}
 	sess, _ := s.cookies.Get(c.Request(), sessionCookie)
-	sess.Options.Secure = c.Request().TLS != nil
+	sess.Options.Secure = isHTTPS(c.Request())
 	c.Set(ctxSession, sess)
 	return sess
 }
@@ -144,4 +144,11 @@ func randomToken() string {
 		panic(err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// isHTTPS reports whether the browser reached the console over HTTPS, directly or through a
+// TLS-terminating proxy that says so in X-Forwarded-Proto. Believing the header can only
+// make cookies stricter.
+func isHTTPS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
