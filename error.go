@@ -15,6 +15,7 @@ const (
 	ENOTFOUND     = "not_found"
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
+	ETOOMANY      = "rate_limited"
 )
 
 // Error is an application error whose message is safe to show to users. Fields, when set,

@@ -104,6 +104,7 @@ var statuses = map[string]int{
 	junction.EUNAUTHORIZED: http.StatusUnauthorized,
 	junction.EFORBIDDEN:    http.StatusForbidden,
 	junction.EINTERNAL:     http.StatusInternalServerError,
+	junction.ETOOMANY:      http.StatusTooManyRequests,
 }
 
 // codes maps HTTP statuses raised by Echo itself (unknown route, body too large) to codes.
@@ -115,7 +116,7 @@ var codes = map[int]string{
 	http.StatusMethodNotAllowed:      "method_not_allowed",
 	http.StatusRequestEntityTooLarge: "too_large",
 	http.StatusUnsupportedMediaType:  "unsupported_media_type",
-	http.StatusTooManyRequests:       "rate_limited",
+	http.StatusTooManyRequests:       junction.ETOOMANY,
 }
 
 // errorBody is the JSON error shape of the API.

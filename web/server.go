@@ -39,6 +39,7 @@ type Server struct {
 	services Services
 	logger   *slog.Logger
 	ln       net.Listener
+	signIns  *signInLimiter
 }
 
 // NewServer builds the server. sessionHashKey signs and sessionBlockKey encrypts the
@@ -49,6 +50,8 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 		sessions: newSessionStore(sessionHashKey, sessionBlockKey, services.Users),
 		services: services,
 		logger:   logger,
+		// Ten attempts at once, then one every six seconds, per client and e-mail.
+		signIns: newSignInLimiter(6*time.Second, 10),
 	}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	h := &handlers.Handler{
@@ -76,7 +79,7 @@ func (s *Server) routes(h *handlers.Handler) {
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 	e.GET("/login", h.LoginPage)
-	e.POST("/login", h.Login)
+	e.POST("/login", h.Login, s.limitSignIn)
 	e.GET("/logout", h.LogoutPage)
 	e.POST("/logout", h.Logout)
 

@@ -747,3 +747,22 @@ func TestSecureCookieBehindTLSProxy(t *testing.T) {
 	require.True(t, session.Secure, "the session cookie is Secure when the browser uses HTTPS")
 	require.Contains(t, res.Header.Get("Strict-Transport-Security"), "max-age=")
 }
+
+func TestSignInRateLimit(t *testing.T) {
+	ts := newTestServer(t)
+	ts.createUser(t, "ada@example.com", false)
+	b := ts.browser(t)
+	for i := range 10 {
+		res, _ := b.login("ada@example.com", "wrong password")
+		require.Equal(t, http.StatusUnauthorized, res.StatusCode, "attempt %d", i+1)
+	}
+	res, body := b.login("ada@example.com", testPassword)
+	require.Equal(t, http.StatusTooManyRequests, res.StatusCode, "even the right password waits")
+	require.Contains(t, body, "Too many sign-in attempts")
+	require.Equal(t, "60", res.Header.Get("Retry-After"))
+
+	// Another account from the same client is not affected.
+	ts.createUser(t, "bob@example.com", false)
+	res, _ = b.login("bob@example.com", testPassword)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+}

@@ -1,0 +1,71 @@
+package web
+
+import (
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+
+	"github.com/junction-dev/junction"
+)
+
+// signInLimiter slows down password guessing: each (client address, e-mail) pair gets a
+// burst of attempts and then one more every few seconds. Keying on the pair keeps one
+// attacker from locking everybody behind the same proxy out.
+type signInLimiter struct {
+	mu      sync.Mutex
+	entries map[string]*limiterEntry
+	every   time.Duration
+	burst   int
+	lastGC  time.Time
+}
+
+type limiterEntry struct {
+	limiter  *rate.Limiter
+	lastSeen time.Time
+}
+
+func newSignInLimiter(every time.Duration, burst int) *signInLimiter {
+	return &signInLimiter{entries: map[string]*limiterEntry{}, every: every, burst: burst}
+}
+
+// allow reports whether one more attempt for key may go ahead now.
+func (l *signInLimiter) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.lastGC) > time.Minute {
+		// Forget pairs that have been quiet long enough to have a full burst again.
+		for k, e := range l.entries {
+			if now.Sub(e.lastSeen) > time.Duration(l.burst)*l.every {
+				delete(l.entries, k)
+			}
+		}
+		l.lastGC = now
+	}
+	e, ok := l.entries[key]
+	if !ok {
+		e = &limiterEntry{limiter: rate.NewLimiter(rate.Every(l.every), l.burst)}
+		l.entries[key] = e
+	}
+	e.lastSeen = now
+	return e.limiter.AllowN(now, 1)
+}
+
+// limitSignIn answers 429 when a client tries too many passwords for one e-mail.
+func (s *Server) limitSignIn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		host, _, err := net.SplitHostPort(c.Request().RemoteAddr)
+		if err != nil {
+			host = c.Request().RemoteAddr
+		}
+		key := host + "\x00" + strings.ToLower(strings.TrimSpace(c.FormValue("email")))
+		if !s.signIns.allow(key, time.Now()) {
+			c.Response().Header().Set("Retry-After", "60")
+			return &junction.Error{Code: junction.ETOOMANY, Message: "Too many sign-in attempts. Wait a minute and try again."}
+		}
+		return next(c)
+	}
+}
