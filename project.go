@@ -128,12 +128,15 @@ type Page struct {
 const (
 	DefaultPerPage = 50
 	MaxPerPage     = 200
+	MaxPage        = 1_000_000
 )
 
 // NewPage returns a page with defaults applied and out-of-range values clamped.
 func NewPage(page, perPage int) Page {
 	if page < 1 {
 		page = 1
+	} else if page > MaxPage {
+		page = MaxPage // keeps Offset far from overflowing
 	}
 	if perPage < 1 {
 		perPage = DefaultPerPage

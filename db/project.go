@@ -82,6 +82,19 @@ func findWritableProject(ctx context.Context, tx *Tx, handle string) (*junction.
 	return p, nil
 }
 
+// findManagedProject is findProject for callers about to manage the project itself
+// (members, deletion): a project the caller cannot see stays 404 before it is 403.
+func findManagedProject(ctx context.Context, tx *Tx, handle string) (*junction.Project, error) {
+	p, err := findProject(ctx, tx, handle)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Role.CanManage() {
+		return nil, junction.Errorf(junction.EFORBIDDEN, "Only admins can manage project %q.", handle)
+	}
+	return p, nil
+}
+
 func requireAdmin(ctx context.Context, action string) error {
 	user, err := caller(ctx)
 	if err != nil {
@@ -188,12 +201,9 @@ func (s *ProjectService) UpdateProject(ctx context.Context, handle string, upd j
 // DeleteProject implements junction.ProjectService.
 func (s *ProjectService) DeleteProject(ctx context.Context, handle string, force bool) error {
 	return s.db.inTx(ctx, true, func(tx *Tx) error {
-		p, err := findProject(ctx, tx, handle)
+		p, err := findManagedProject(ctx, tx, handle)
 		if err != nil {
 			return err
-		}
-		if p.Role != junction.RoleAdmin {
-			return junction.Errorf(junction.EFORBIDDEN, "Only admins can delete projects.")
 		}
 		if p.Components > 0 && !force {
 			return junction.Errorf(junction.ECONFLICT, "Project %q still has %d component(s); confirm to delete them too.", handle, p.Components)
@@ -232,23 +242,20 @@ func (s *ProjectService) FindMembers(ctx context.Context, handle string) (member
 
 // SetMember implements junction.ProjectService.
 func (s *ProjectService) SetMember(ctx context.Context, handle, email string, role junction.Role) (*junction.Member, error) {
-	if err := requireAdmin(ctx, "manage members"); err != nil {
-		return nil, err
-	}
 	email = junction.NormalizeEmail(email)
-	fields := junction.FieldErrors{}
-	if msg := junction.ValidateEmail(email); msg != "" {
-		fields.Add("email", msg)
-	}
-	if !role.Valid() {
-		fields.Add("role", "Choose developer or viewer.")
-	}
-	if err := fields.Err(); err != nil {
-		return nil, err
-	}
 	err := s.db.inTx(ctx, true, func(tx *Tx) error {
-		p, err := findProject(ctx, tx, handle)
+		p, err := findManagedProject(ctx, tx, handle)
 		if err != nil {
+			return err
+		}
+		fields := junction.FieldErrors{}
+		if msg := junction.ValidateEmail(email); msg != "" {
+			fields.Add("email", msg)
+		}
+		if !role.Valid() {
+			fields.Add("role", "Choose developer or viewer.")
+		}
+		if err := fields.Err(); err != nil {
 			return err
 		}
 		var userID int64
@@ -271,11 +278,8 @@ func (s *ProjectService) SetMember(ctx context.Context, handle, email string, ro
 
 // RemoveMember implements junction.ProjectService.
 func (s *ProjectService) RemoveMember(ctx context.Context, handle, email string) error {
-	if err := requireAdmin(ctx, "manage members"); err != nil {
-		return err
-	}
 	return s.db.inTx(ctx, true, func(tx *Tx) error {
-		p, err := findProject(ctx, tx, handle)
+		p, err := findManagedProject(ctx, tx, handle)
 		if err != nil {
 			return err
 		}

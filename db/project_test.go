@@ -365,7 +365,9 @@ func TestProjectService_Members(t *testing.T) {
 			{"ErrProjectNotFound", f.admin, "nope", f.outsider.Email, junction.RoleViewer, junction.ENOTFOUND, ""},
 			{"ErrDeveloper", f.developer, "shop", f.outsider.Email, junction.RoleViewer, junction.EFORBIDDEN, ""},
 			{"ErrViewer", f.viewer, "shop", f.outsider.Email, junction.RoleViewer, junction.EFORBIDDEN, ""},
-			{"ErrOutsider", f.outsider, "shop", f.outsider.Email, junction.RoleDeveloper, junction.EFORBIDDEN, ""},
+			// A user who cannot see the project learns nothing about it: 404, not 403.
+			{"ErrOutsider", f.outsider, "shop", f.outsider.Email, junction.RoleDeveloper, junction.ENOTFOUND, ""},
+			{"ErrOutsiderBadInput", f.outsider, "shop", "not-an-email", "owner", junction.ENOTFOUND, ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -403,10 +405,12 @@ func TestProjectService_Members(t *testing.T) {
 
 	t.Run("ErrRemoveMemberNotAdmin", func(t *testing.T) {
 		f := newProjectFixture(t)
-		for _, user := range []*junction.User{f.developer, f.viewer, f.outsider} {
+		for _, user := range []*junction.User{f.developer, f.viewer} {
 			err := f.projects.RemoveMember(ContextAs(t, user), "shop", f.viewer.Email)
 			require.Equal(t, junction.EFORBIDDEN, junction.ErrorCode(err), user.Email)
 		}
+		err := f.projects.RemoveMember(ContextAs(t, f.outsider), "shop", f.viewer.Email)
+		require.Equal(t, junction.ENOTFOUND, junction.ErrorCode(err), "outsiders get 404")
 		members, err := f.projects.FindMembers(ContextAs(t, f.admin), "shop")
 		require.NoError(t, err)
 		require.Len(t, members, 2)

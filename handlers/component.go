@@ -155,10 +155,16 @@ func (h *Handler) APIUpdateComponent(c echo.Context) error {
 	return c.JSON(http.StatusOK, comp)
 }
 
-// APIDeleteComponent deletes a component: DELETE /api/v1/projects/:p/components/:c.
+// APIDeleteComponent deletes a component and answers it as it was:
+// DELETE /api/v1/projects/:p/components/:c.
 func (h *Handler) APIDeleteComponent(c echo.Context) error {
-	if err := h.Components.DeleteComponent(c.Request().Context(), c.Param("p"), c.Param("c")); err != nil {
+	ctx := c.Request().Context()
+	comp, err := h.Components.FindComponent(ctx, c.Param("p"), c.Param("c"))
+	if err != nil {
 		return err
 	}
-	return c.NoContent(http.StatusNoContent)
+	if err := h.Components.DeleteComponent(ctx, c.Param("p"), c.Param("c")); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, comp)
 }

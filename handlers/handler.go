@@ -76,12 +76,7 @@ func (h *Handler) redirect(c echo.Context, target, flash string) error {
 }
 
 // formStatus is the status of a form re-rendered with errors.
-func formStatus(err error) int {
-	if junction.ErrorCode(err) == junction.ECONFLICT {
-		return http.StatusConflict
-	}
-	return http.StatusUnprocessableEntity
-}
+func formStatus(err error) int { return statuses[junction.ErrorCode(err)] }
 
 // isFormError reports whether err is a validation or conflict error that the form shows
 // inline; any other error goes to the error handler.

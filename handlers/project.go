@@ -191,14 +191,19 @@ func (h *Handler) APIUpdateProject(c echo.Context) error {
 	return c.JSON(http.StatusOK, p)
 }
 
-// APIDeleteProject deletes a project: DELETE /api/v1/projects/:p. A project with components
-// is 409 unless ?force=true.
+// APIDeleteProject deletes a project and answers it as it was: DELETE /api/v1/projects/:p.
+// A project with components is 409 unless ?force=true.
 func (h *Handler) APIDeleteProject(c echo.Context) error {
+	ctx := c.Request().Context()
 	force, _ := strconv.ParseBool(c.QueryParam("force"))
-	if err := h.Projects.DeleteProject(c.Request().Context(), c.Param("p"), force); err != nil {
+	p, err := h.Projects.FindProject(ctx, c.Param("p"))
+	if err != nil {
 		return err
 	}
-	return c.NoContent(http.StatusNoContent)
+	if err := h.Projects.DeleteProject(ctx, p.Handle, force); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
 }
 
 // APIMembers lists a project's members: GET /api/v1/projects/:p/members.
@@ -225,10 +230,23 @@ func (h *Handler) APISetMember(c echo.Context) error {
 	return c.JSON(http.StatusOK, m)
 }
 
-// APIRemoveMember removes a member: DELETE /api/v1/projects/:p/members/:email.
+// APIRemoveMember removes a member and answers the membership that ended:
+// DELETE /api/v1/projects/:p/members/:email.
 func (h *Handler) APIRemoveMember(c echo.Context) error {
-	if err := h.Projects.RemoveMember(c.Request().Context(), c.Param("p"), pathParam(c, "email")); err != nil {
+	ctx := c.Request().Context()
+	email := junction.NormalizeEmail(pathParam(c, "email"))
+	members, err := h.Projects.FindMembers(ctx, c.Param("p"))
+	if err != nil {
 		return err
 	}
-	return c.NoContent(http.StatusNoContent)
+	if err := h.Projects.RemoveMember(ctx, c.Param("p"), email); err != nil {
+		return err
+	}
+	removed := &junction.Member{Email: email}
+	for _, m := range members {
+		if m.Email == email {
+			removed = m
+		}
+	}
+	return c.JSON(http.StatusOK, removed)
 }

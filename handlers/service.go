@@ -535,10 +535,16 @@ func (h *Handler) APIUpdateService(c echo.Context) error {
 	return h.APIService(c)
 }
 
-// APIDeleteService unpublishes an internal service: DELETE /api/v1/services/:id.
+// APIDeleteService unpublishes an internal service and answers it as it was:
+// DELETE /api/v1/services/:id.
 func (h *Handler) APIDeleteService(c echo.Context) error {
-	if err := h.Services.DeleteService(c.Request().Context(), c.Param("id")); err != nil {
+	ctx := c.Request().Context()
+	svc, err := h.Services.FindService(ctx, c.Param("id"))
+	if err != nil {
 		return err
 	}
-	return c.NoContent(http.StatusNoContent)
+	if err := h.Services.DeleteService(ctx, svc.ID); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, svc)
 }

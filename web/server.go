@@ -59,8 +59,8 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 		Environments: services.Environments, Services: services.Services, Sessions: s.sessions, Logger: logger,
 	}
 	s.echo.HTTPErrorHandler = h.HandleError
-	s.echo.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
-	s.echo.Use(s.logRequests, s.recoverPanics, securityHeaders, middleware.BodyLimit("1M"), s.authenticate, s.checkCSRF)
+	s.echo.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusPermanentRedirect}))
+	s.echo.Use(s.logRequests, s.recoverPanics, securityHeaders, middleware.BodyLimit("1M"), s.authenticate, s.checkCSRF, s.requireUser)
 	s.routes(h)
 	s.http = &http.Server{
 		Handler:           s.echo,
@@ -83,7 +83,9 @@ func (s *Server) routes(h *handlers.Handler) {
 	e.GET("/logout", h.LogoutPage)
 	e.POST("/logout", h.Logout)
 
-	pages := e.Group("", s.requireUser)
+	// Everything below needs a signed-in user (see requireUser). Groups carry no middleware,
+	// so that a wrong method on a known path stays 405 rather than a group catch-all 404.
+	pages := e.Group("")
 	pages.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/projects") })
 	pages.GET("/services", h.ServicesPage)
 	pages.GET("/services/new", h.NewServicePage)
@@ -118,7 +120,7 @@ func (s *Server) routes(h *handlers.Handler) {
 	pages.POST("/account/tokens", h.CreateToken)
 	pages.POST("/account/tokens/:id/delete", h.DeleteToken)
 
-	api := e.Group("/api/v1", s.requireUser)
+	api := e.Group("/api/v1")
 	api.GET("/me", h.Me)
 	api.GET("/environments", h.APIEnvironments)
 	api.POST("/environments", h.APICreateEnvironment)
@@ -140,8 +142,6 @@ func (s *Server) routes(h *handlers.Handler) {
 	api.GET("/services/:id", h.APIService)
 	api.PATCH("/services/:id", h.APIUpdateService)
 	api.DELETE("/services/:id", h.APIDeleteService)
-	// Unknown API paths answer the JSON 404 rather than the HTML page.
-	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }
 
 // ServeHTTP lets tests drive the server without a listener.
@@ -289,10 +289,15 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requireUser sends anonymous page requests to the sign-in page and answers 401 to the API.
+// publicPaths are the only routes that anonymous visitors reach.
+var publicPaths = map[string]bool{"/healthz": true, "/login": true, "/logout": true}
+
+// requireUser sends anonymous page requests to the sign-in page and answers 401 to the API;
+// only the sign-in pages, the health check and static files are public.
 func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if junction.UserFromContext(c.Request().Context()) != nil {
+		path := c.Request().URL.Path
+		if junction.UserFromContext(c.Request().Context()) != nil || publicPaths[path] || strings.HasPrefix(path, static.Prefix) {
 			return next(c)
 		}
 		if handlers.IsAPI(c) {

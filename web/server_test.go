@@ -604,8 +604,10 @@ func TestAPI(t *testing.T) {
 		status, _ = ts.api(t, http.MethodDelete, "/api/v1/projects/shop", token, "")
 		require.Equal(t, http.StatusConflict, status, "project with components needs force")
 
-		status, _ = ts.api(t, http.MethodDelete, "/api/v1/projects/shop/components/orders", token, "")
-		require.Equal(t, http.StatusNoContent, status)
+		// DELETE answers the component as it was (DESIGN: the answer is "component").
+		status, body = ts.api(t, http.MethodDelete, "/api/v1/projects/shop/components/orders", token, "")
+		require.Equal(t, http.StatusOK, status)
+		require.Equal(t, "orders", body["handle"])
 		status, _ = ts.api(t, http.MethodGet, "/api/v1/projects/shop/components/orders", token, "")
 		require.Equal(t, http.StatusNotFound, status)
 	})
@@ -623,8 +625,9 @@ func TestAPI(t *testing.T) {
 		require.Equal(t, http.StatusOK, status)
 		require.Equal(t, []any{map[string]any{"email": "dev@example.com", "role": "viewer"}}, body["items"])
 
-		status, _ = ts.api(t, http.MethodDelete, "/api/v1/projects/shop/members/dev@example.com", token, "")
-		require.Equal(t, http.StatusNoContent, status)
+		status, body = ts.api(t, http.MethodDelete, "/api/v1/projects/shop/members/dev@example.com", token, "")
+		require.Equal(t, http.StatusOK, status)
+		require.Equal(t, map[string]any{"email": "dev@example.com", "role": "viewer"}, body)
 		status, _ = ts.api(t, http.MethodDelete, "/api/v1/projects/shop/members/dev@example.com", token, "")
 		require.Equal(t, http.StatusNotFound, status)
 	})
@@ -765,4 +768,33 @@ func TestSignInRateLimit(t *testing.T) {
 	ts.createUser(t, "bob@example.com", false)
 	res, _ = b.login("bob@example.com", testPassword)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+}
+
+func TestAPIDeleteProjectAnswersProject(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.createUser(t, "ada@example.com", true)
+	token := ts.token(t, admin)
+	status, _ := ts.api(t, http.MethodPost, "/api/v1/projects", token, `{"handle":"shop","name":"Shop"}`)
+	require.Equal(t, http.StatusCreated, status)
+	status, _ = ts.api(t, http.MethodPost, "/api/v1/projects/shop/components", token, `{"handle":"orders","name":"Orders"}`)
+	require.Equal(t, http.StatusCreated, status)
+
+	status, body := ts.api(t, http.MethodDelete, "/api/v1/projects/shop?force=true", token, "")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "shop", body["handle"])
+	status, _ = ts.api(t, http.MethodGet, "/api/v1/projects/shop/components/orders", token, "")
+	require.Equal(t, http.StatusNotFound, status, "force deletes the components too")
+}
+
+func TestAPIMethodNotAllowed(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.createUser(t, "ada@example.com", true)
+	status, body := ts.api(t, http.MethodPut, "/api/v1/projects", ts.token(t, admin), `{}`)
+	require.Equal(t, http.StatusMethodNotAllowed, status)
+	code, _ := apiError(t, body)
+	require.Equal(t, "method_not_allowed", code)
+	status, body = ts.api(t, http.MethodGet, "/api/v1/nothing/here", ts.token(t, admin), "")
+	require.Equal(t, http.StatusNotFound, status)
+	code, _ = apiError(t, body)
+	require.Equal(t, "not_found", code)
 }

@@ -700,8 +700,9 @@ func TestServiceVisibility(t *testing.T) {
 		}
 		require.EqualValues(t, 6, c.list(t, c.adminToken, "")["total"], "nothing was deleted")
 
-		status, _ := c.api(t, http.MethodDelete, "/api/v1/services/"+publicSvc, c.devToken, "")
-		require.Equal(t, http.StatusNoContent, status)
+		status, deleted := c.api(t, http.MethodDelete, "/api/v1/services/"+publicSvc, c.devToken, "")
+		require.Equal(t, http.StatusOK, status)
+		require.Equal(t, publicSvc, deleted["id"], "DELETE answers the service as it was")
 		status, _ = c.api(t, http.MethodGet, "/api/v1/services/"+publicSvc, c.devToken, "")
 		require.Equal(t, http.StatusNotFound, status)
 		status, _ = c.api(t, http.MethodDelete, "/api/v1/services/"+publicSvc, c.devToken, "")
