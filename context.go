@@ -16,11 +16,3 @@ func UserFromContext(ctx context.Context) *User {
 	user, _ := ctx.Value(userContextKey).(*User)
 	return user
 }
-
-// UserIDFromContext returns the signed-in user's ID, or zero when the request is anonymous.
-func UserIDFromContext(ctx context.Context) int64 {
-	if user := UserFromContext(ctx); user != nil {
-		return user.ID
-	}
-	return 0
-}

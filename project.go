@@ -30,8 +30,8 @@ func (r Role) CanWrite() bool { return r == RoleAdmin || r == RoleDeveloper }
 // CanSeeSecrets reports whether the role may reveal secret values. Viewers never see secrets.
 func (r Role) CanSeeSecrets() bool { return r == RoleAdmin || r == RoleDeveloper }
 
-// CanManage reports whether the role may manage members, rename environments and delete the
-// project itself.
+// CanManage reports whether the role may manage the project itself: its members and its
+// deletion.
 func (r Role) CanManage() bool { return r == RoleAdmin }
 
 // Project groups components and the connections they share.

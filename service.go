@@ -62,7 +62,7 @@ func (s Security) Valid() bool { return slices.Contains(SecuritySchemes, s) }
 // DatabaseEngines lists the database engines a database service may use.
 var DatabaseEngines = []string{"postgres", "mysql", "mssql", "oracle", "mongodb", "redis"}
 
-// DefaultPorts are the usual ports of the database engines, offered as defaults in forms.
+// DefaultPorts are the usual ports of the database engines, suggested in forms.
 var DefaultPorts = map[string]string{
 	"postgres": "5432", "mysql": "3306", "mssql": "1433", "oracle": "1521", "mongodb": "27017", "redis": "6379",
 }
@@ -225,6 +225,25 @@ func (s *Service) ConnectionParameters(envs []string) []ConnectionParameter {
 		}
 	}
 	return params
+}
+
+// EditableBy reports whether user may change, unlist or unpublish the service: admins
+// always; for an internal service, whoever may write to its project (projectRole is the
+// user's role there); for the others, the user who registered it.
+func (s *Service) EditableBy(user *User, projectRole Role, registeredBy int64) bool {
+	switch {
+	case user.IsAdmin:
+		return true
+	case s.Kind == KindInternal:
+		return projectRole.CanWrite()
+	}
+	return registeredBy != 0 && registeredBy == user.ID
+}
+
+// CanRegisterServices reports whether a user may register third-party and database
+// services: admins, and developers of at least one project.
+func CanRegisterServices(user *User, developerSomewhere bool) bool {
+	return user.IsAdmin || developerSomewhere
 }
 
 // ConnectableFrom reports, as an error, why a new connection from project may not use the

@@ -589,3 +589,33 @@ func TestServiceConnectableFrom(t *testing.T) {
 		require.Equal(t, junction.EINVALID, junction.ErrorCode(s.ConnectableFrom("shop")))
 	})
 }
+
+func TestServiceEditableBy(t *testing.T) {
+	admin := &junction.User{ID: 1, IsAdmin: true}
+	ada := &junction.User{ID: 2}
+	internal := &junction.Service{Kind: junction.KindInternal}
+	third := &junction.Service{Kind: junction.KindThirdParty}
+	for _, tt := range []struct {
+		name         string
+		svc          *junction.Service
+		user         *junction.User
+		role         junction.Role
+		registeredBy int64
+		want         bool
+	}{
+		{"AdminAlways", third, admin, "", 99, true},
+		{"InternalDeveloper", internal, ada, junction.RoleDeveloper, 99, true},
+		{"InternalViewer", internal, ada, junction.RoleViewer, 2, false},
+		{"InternalOutsider", internal, ada, "", 2, false},
+		{"ThirdPartyRegistrant", third, ada, "", 2, true},
+		{"ThirdPartyOther", third, ada, junction.RoleDeveloper, 3, false},
+		{"ThirdPartyRegistrantGone", third, ada, "", 0, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, tt.svc.EditableBy(tt.user, tt.role, tt.registeredBy))
+		})
+	}
+	require.True(t, junction.CanRegisterServices(admin, false))
+	require.True(t, junction.CanRegisterServices(ada, true))
+	require.False(t, junction.CanRegisterServices(ada, false))
+}

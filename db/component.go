@@ -116,9 +116,7 @@ func (s *ComponentService) UpdateComponent(ctx context.Context, project, handle 
 			c.Name, string(c.Type), formatTime(tx.now), c.ID); err != nil {
 			return err
 		}
-		// The catalog shows and searches internal services as "component – endpoint".
-		_, err = tx.ExecContext(ctx, `UPDATE services SET display_name = ? || ' – ' || name WHERE component_id = ?`, c.Name, c.ID)
-		return err
+		return renameComponentServices(ctx, tx, c)
 	})
 	return c, err
 }
@@ -137,4 +135,32 @@ func (s *ComponentService) DeleteComponent(ctx context.Context, project, handle 
 		_, err = tx.ExecContext(ctx, `DELETE FROM components WHERE id = ?`, c.ID)
 		return err
 	})
+}
+
+// renameComponentServices refreshes the catalog names ("component – endpoint") of the
+// endpoints a component publishes after the component was renamed.
+func renameComponentServices(ctx context.Context, tx *Tx, c *junction.Component) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, name FROM services WHERE component_id = ?`, c.ID)
+	if err != nil {
+		return err
+	}
+	var services []*junction.Service
+	for rows.Next() {
+		svc := &junction.Service{Kind: junction.KindInternal, ComponentName: c.Name}
+		if err := rows.Scan(&svc.ID, &svc.Name); err != nil {
+			rows.Close()
+			return err
+		}
+		services = append(services, svc)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, svc := range services {
+		if _, err := tx.ExecContext(ctx, `UPDATE services SET display_name = ? WHERE id = ?`, svc.DisplayName(), svc.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -370,14 +370,7 @@ func findService(ctx context.Context, tx *Tx, id string) (*junction.Service, err
 	} else if err != nil {
 		return nil, fmt.Errorf("find service %s: %w", id, err)
 	}
-	switch {
-	case user.IsAdmin:
-		svc.CanEdit = true
-	case svc.Kind == junction.KindInternal:
-		svc.CanEdit = junction.Role(role).CanWrite()
-	default:
-		svc.CanEdit = createdBy.Valid && createdBy.Int64 == user.ID
-	}
+	svc.CanEdit = svc.EditableBy(user, junction.Role(role), createdBy.Int64)
 	return svc, nil
 }
 
@@ -395,15 +388,11 @@ func (tx *Tx) environmentNames(ctx context.Context) ([]string, error) {
 	return queryStrings(ctx, tx, `SELECT name FROM environments ORDER BY id`)
 }
 
-// canRegister reports whether the caller may register third-party and database services:
-// admins and developers of at least one project.
+// canRegister applies junction.CanRegisterServices to the caller.
 func canRegister(ctx context.Context, tx *Tx, user *junction.User) (bool, error) {
-	if user.IsAdmin {
-		return true, nil
-	}
-	var ok bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM project_members WHERE user_id = ? AND role = 'developer')`, user.ID).Scan(&ok)
-	return ok, err
+	var developer bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM project_members WHERE user_id = ? AND role = 'developer')`, user.ID).Scan(&developer)
+	return junction.CanRegisterServices(user, developer), err
 }
 
 func errServiceTaken(s *junction.Service) error {

@@ -168,7 +168,21 @@ func (h *Handler) DeleteService(c echo.Context) error {
 
 // NewServicePage lets the user choose what to register: GET /services/new.
 func (h *Handler) NewServicePage(c echo.Context) error {
+	if err := h.requireRegister(c); err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, views.ServiceNewPage(h.page(c, "Register a service", "services")))
+}
+
+// requireRegister stops users who may not register services before they fill in a form.
+func (h *Handler) requireRegister(c echo.Context) error {
+	ok, err := h.Services.CanRegisterServices(c.Request().Context())
+	if err != nil {
+		return err
+	} else if !ok {
+		return junction.Errorf(junction.EFORBIDDEN, "Only admins and project developers can register services.")
+	}
+	return nil
 }
 
 // splitTags reads a comma- or space-separated tag list.
@@ -178,6 +192,9 @@ func splitTags(s string) []string {
 
 // NewThirdPartyPage shows the register third-party form: GET /services/new/third-party.
 func (h *Handler) NewThirdPartyPage(c echo.Context) error {
+	if err := h.requireRegister(c); err != nil {
+		return err
+	}
 	envs, err := h.environmentNames(c)
 	if err != nil {
 		return err
@@ -314,6 +331,9 @@ func (h *Handler) CreateThirdParty(c echo.Context) error {
 
 // NewDatabasePage shows the register database form: GET /services/new/database.
 func (h *Handler) NewDatabasePage(c echo.Context) error {
+	if err := h.requireRegister(c); err != nil {
+		return err
+	}
 	envs, err := h.environmentNames(c)
 	if err != nil {
 		return err

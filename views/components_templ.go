@@ -416,7 +416,7 @@ func ComponentPage(p Page, project *junction.Project, c *junction.Component, edi
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = componentEndpoints(project, c, endpoints).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = componentEndpoints(project, c, endpoints, p.CSRF).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

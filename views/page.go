@@ -232,3 +232,17 @@ func inputType(secret bool) string {
 const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"historyCacheSize":0,` +
 	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},` +
 	`{"code":"(422|409)","swap":true,"error":false},{"code":"[45]..","swap":true,"error":true}]}`
+
+// databaseFieldAttrs are the input attributes of a database parameter: secret fields are
+// password inputs, and the port suggests the engine's usual one.
+func databaseFieldAttrs(p junction.ServiceParameter, engine string) templ.Attributes {
+	attrs := templ.Attributes{"type": inputType(p.Secret), "autocomplete": "off"}
+	if p.Secret {
+		attrs["autocomplete"] = "new-password"
+	}
+	if p.Name == junction.ParamPort {
+		attrs["placeholder"] = junction.DefaultPorts[engine]
+		attrs["inputmode"] = "numeric"
+	}
+	return attrs
+}
