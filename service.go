@@ -517,6 +517,8 @@ type ServiceFilter struct {
 	Project    string // internal services published by this project's components
 	// Sort is "name" (default) or "newest".
 	Sort string
+	// Unlisted selects the services removed from the catalog instead of the listed ones.
+	Unlisted bool
 	Page Page
 }
 

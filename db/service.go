@@ -214,9 +214,9 @@ func (s *ServiceService) FindServices(ctx context.Context, f junction.ServiceFil
 
 func browseServices(ctx context.Context, tx *Tx, user *junction.User, fc *facetCounter) ([]*junction.Service, error) {
 	f := fc.filter
-	countWhere := ` WHERE c.unlisted = 0 AND c.n > 0 AND ` + visibleTo("c")
-	where := ` WHERE s.unlisted = 0 AND ` + visibleTo("s")
-	args := []any{user.IsAdmin, user.ID}
+	countWhere := ` WHERE c.unlisted = ? AND c.n > 0 AND ` + visibleTo("c")
+	where := ` WHERE s.unlisted = ? AND ` + visibleTo("s")
+	args := []any{f.Unlisted, user.IsAdmin, user.ID}
 	if f.Project != "" {
 		countWhere += ` AND c.project_id = (SELECT id FROM projects WHERE handle = ?)`
 		where += ` AND s.project_id = (SELECT id FROM projects WHERE handle = ?)`
@@ -260,8 +260,8 @@ func searchServices(ctx context.Context, tx *Tx, user *junction.User, q string, 
 	// facets and sorts them for the page, so only a handful of rows cross into Go.
 	matches := `SELECT s.seq, s.kind, COALESCE(s.visibility, '') AS vis, s.display_name AS name FROM services_fts
 		JOIN services s INDEXED BY services_search ON s.seq = services_fts.rowid
-		WHERE services_fts MATCH ? AND s.unlisted = 0 AND ` + visibleTo("s")
-	args := []any{q, user.IsAdmin, user.ID}
+		WHERE services_fts MATCH ? AND s.unlisted = ? AND ` + visibleTo("s")
+	args := []any{q, f.Unlisted, user.IsAdmin, user.ID}
 	if f.Project != "" {
 		matches += ` AND s.project_id = (SELECT id FROM projects WHERE handle = ?)`
 		args = append(args, f.Project)

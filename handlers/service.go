@@ -33,6 +33,13 @@ func catalogFilter(c echo.Context, defaultPerPage int) (junction.ServiceFilter, 
 		Sort:       c.QueryParam("sort"),
 		Page:       page,
 	}
+	if unlisted := c.QueryParam("unlisted"); unlisted != "" {
+		f.Unlisted, err = strconv.ParseBool(unlisted)
+		if err != nil {
+			return f, &junction.Error{Code: junction.EINVALID, Message: "unlisted must be true or false.",
+				Fields: map[string]string{"unlisted": "Use true or false."}}
+		}
+	}
 	// Invalid filters are reported and dropped, so a page can still show the catalog.
 	fields := junction.FieldErrors{}
 	if f.Kind != "" && !f.Kind.Valid() {

@@ -137,6 +137,9 @@ func catalogURL(f junction.ServiceFilter, key, value string) string {
 	set("kind", string(f.Kind))
 	set("visibility", string(f.Visibility))
 	set("sort", f.Sort)
+	if f.Unlisted {
+		set("unlisted", "true")
+	}
 	if key == "page" {
 		set("page", value)
 	} else {

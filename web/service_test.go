@@ -1327,3 +1327,33 @@ func TestConnectEntryPointRules(t *testing.T) {
 	res, _ = b.get("/services/" + svc.ID + "/connect?project=shop")
 	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode, "unlisted services take no new connections")
 }
+
+func TestUnlistedServicesCanBeFoundAgain(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.createUser(t, "ada@example.com", true)
+	token := ts.token(t, admin)
+	status, body := ts.api(t, http.MethodPost, "/api/v1/services", token, `{"kind":"database","name":"old-db","engine":"postgres",
+		"values":{"development":{"HostName":"db","Port":"5432","DatabaseName":"old","Username":"app","Password":"pw"}}}`)
+	require.Equal(t, http.StatusCreated, status)
+	id := body["id"].(string)
+	status, _ = ts.api(t, http.MethodPatch, "/api/v1/services/"+id, token, `{"unlisted":true}`)
+	require.Equal(t, http.StatusOK, status)
+
+	status, list := ts.api(t, http.MethodGet, "/api/v1/services", token, "")
+	require.Equal(t, http.StatusOK, status)
+	require.EqualValues(t, 0, list["total"])
+	status, list = ts.api(t, http.MethodGet, "/api/v1/services?unlisted=true&q=old", token, "")
+	require.Equal(t, http.StatusOK, status)
+	require.EqualValues(t, 1, list["total"], "removed services are listed on request, and searchable")
+	status, list = ts.api(t, http.MethodGet, "/api/v1/services?unlisted=true", token, "")
+	require.Equal(t, http.StatusOK, status)
+	require.EqualValues(t, 1, list["total"])
+	status, _ = ts.api(t, http.MethodGet, "/api/v1/services?unlisted=maybe", token, "")
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+
+	b := ts.browser(t)
+	b.mustLogin("ada@example.com")
+	_, page := b.get("/services?unlisted=true")
+	require.Contains(t, page, "old-db")
+	require.Contains(t, page, `data-testid="facet-unlisted"`)
+}
