@@ -141,6 +141,29 @@ func (h *Handler) ConnectService(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/projects/"+url.PathEscape(p.Handle)+"/connections/new?service="+url.QueryEscape(svc.ID))
 }
 
+// ConnectionPreviewPage is the destination of the Connect entry point:
+// GET /projects/:p/connections/new?service=ID shows what the connection will contain.
+func (h *Handler) ConnectionPreviewPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, err := h.Projects.FindProject(ctx, c.Param("p"))
+	if err != nil {
+		return err
+	}
+	svc, err := h.Services.FindService(ctx, c.QueryParam("service"))
+	if err != nil {
+		return err
+	}
+	if err := svc.ConnectableFrom(p.Handle); err != nil {
+		return err
+	}
+	envs, err := h.environmentNames(c)
+	if err != nil {
+		return err
+	}
+	v := views.ServiceView{Service: svc, Environments: envs}
+	return render(c, http.StatusOK, views.ConnectionPreviewPage(h.page(c, "Connect "+svc.DisplayName(), "services"), p, v))
+}
+
 // SetServiceListing removes a service from the catalog or returns it: POST /services/:id/listing.
 func (h *Handler) SetServiceListing(c echo.Context) error {
 	listed := c.FormValue("listed") == "true"

@@ -107,6 +107,7 @@ func (s *Server) routes(h *handlers.Handler) {
 	pages.POST("/projects/:p/delete", h.DeleteProject)
 	pages.POST("/projects/:p/members", h.SetMember)
 	pages.POST("/projects/:p/members/remove", h.RemoveMember)
+	pages.GET("/projects/:p/connections/new", h.ConnectionPreviewPage)
 	pages.GET("/projects/:p/components/new", h.NewComponentPage)
 	pages.POST("/projects/:p/components", h.CreateComponent)
 	pages.GET("/projects/:p/components/:c", h.ComponentPage)

@@ -1317,6 +1317,10 @@ func TestConnectEntryPointRules(t *testing.T) {
 
 	res, _ := b.get("/services/" + svc.ID + "/connect?project=shop")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	res, page := b.get(res.Header.Get("Location"))
+	require.Equal(t, http.StatusOK, res.StatusCode, "the Connect entry point leads to a page")
+	require.Contains(t, page, `data-testid="connections-pending"`)
+	require.Contains(t, page, "ServiceURL")
 	res, _ = b.get("/services/" + svc.ID + "/connect?project=blog")
 	require.Equal(t, http.StatusForbidden, res.StatusCode, "project services connect only from their project")
 	_, body := b.get("/services/" + svc.ID)
