@@ -100,3 +100,13 @@ func pathParam(c echo.Context, name string) string {
 	}
 	return v
 }
+
+// writePage answers one page of a list that is loaded whole (members, environments).
+func writePage[T any](c echo.Context, all []T) error {
+	page, err := pageParam(c)
+	if err != nil {
+		return err
+	}
+	lo, hi := min(page.Offset(), len(all)), min(page.Offset()+page.Limit(), len(all))
+	return writeList(c, all[lo:hi], len(all), page)
+}

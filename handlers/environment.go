@@ -40,7 +40,7 @@ func (h *Handler) APIEnvironments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeList(c, envs, len(envs), junction.NewPage(1, max(len(envs), 1)))
+	return writePage(c, envs)
 }
 
 // APICreateEnvironment adds an environment: POST /api/v1/environments (admins).

@@ -212,7 +212,7 @@ func (h *Handler) APIMembers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeList(c, members, len(members), junction.NewPage(1, max(len(members), 1)))
+	return writePage(c, members)
 }
 
 // APISetMember adds a member or changes a role: PUT /api/v1/projects/:p/members/:email.

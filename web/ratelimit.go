@@ -14,7 +14,8 @@ import (
 
 // signInLimiter slows down password guessing: each (client address, e-mail) pair gets a
 // burst of attempts and then one more every few seconds. Keying on the pair keeps one
-// attacker from locking everybody behind the same proxy out.
+// attacker from locking everybody behind the same proxy out; a looser limit per address
+// bounds how many pairs (and so how much memory) one client can make.
 type signInLimiter struct {
 	mu      sync.Mutex
 	entries map[string]*limiterEntry
@@ -62,7 +63,8 @@ func (s *Server) limitSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 			host = c.Request().RemoteAddr
 		}
 		key := host + "\x00" + strings.ToLower(strings.TrimSpace(c.FormValue("email")))
-		if !s.signIns.allow(key, time.Now()) {
+		now := time.Now()
+		if !s.signInsByAddr.allow(host, now) || !s.signIns.allow(key, now) {
 			c.Response().Header().Set("Retry-After", "60")
 			return &junction.Error{Code: junction.ETOOMANY, Message: "Too many sign-in attempts. Wait a minute and try again."}
 		}

@@ -40,6 +40,8 @@ type Server struct {
 	logger   *slog.Logger
 	ln       net.Listener
 	signIns  *signInLimiter
+	// signInsByAddr allows a client address 60 attempts at once, then one a second.
+	signInsByAddr *signInLimiter
 }
 
 // NewServer builds the server. sessionHashKey signs and sessionBlockKey encrypts the
@@ -51,7 +53,8 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 		services: services,
 		logger:   logger,
 		// Ten attempts at once, then one every six seconds, per client and e-mail.
-		signIns: newSignInLimiter(6*time.Second, 10),
+		signIns:       newSignInLimiter(6*time.Second, 10),
+		signInsByAddr: newSignInLimiter(time.Second, 60),
 	}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	h := &handlers.Handler{

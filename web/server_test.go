@@ -798,3 +798,18 @@ func TestAPIMethodNotAllowed(t *testing.T) {
 	code, _ = apiError(t, body)
 	require.Equal(t, "not_found", code)
 }
+
+func TestAPIListsArePaged(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.createUser(t, "ada@example.com", true)
+	token := ts.token(t, admin)
+	status, body := ts.api(t, http.MethodGet, "/api/v1/environments?per_page=1&page=2", token, "")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, []any{map[string]any{"name": "production"}}, body["items"])
+	require.EqualValues(t, 2, body["total"])
+	require.EqualValues(t, 2, body["page"])
+	require.EqualValues(t, 1, body["per_page"])
+	status, body = ts.api(t, http.MethodGet, "/api/v1/environments?page=9", token, "")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, []any{}, body["items"])
+}
