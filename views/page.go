@@ -222,13 +222,6 @@ func valueLabel(name string, i int) string {
 	return name
 }
 
-func inputType(secret bool) string {
-	if secret {
-		return "password"
-	}
-	return "text"
-}
-
 // htmxConfig configures htmx: no inline indicator styles (the CSP forbids them, app.css has
 // them), no eval, no history cache of pages that may show secrets, and forms re-rendered
 // with 422 or 409 are swapped in like any other answer.
@@ -239,13 +232,19 @@ const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScri
 // databaseFieldAttrs are the input attributes of a database parameter: secret fields are
 // password inputs, and the port suggests the engine's usual one.
 func databaseFieldAttrs(p junction.ServiceParameter, engine string) templ.Attributes {
-	attrs := templ.Attributes{"type": inputType(p.Secret), "autocomplete": "off"}
-	if p.Secret {
-		attrs["autocomplete"] = "new-password"
-	}
+	attrs := secretAttrs(p.Secret)
 	if p.Name == junction.ParamPort {
 		attrs["placeholder"] = junction.DefaultPorts[engine]
 		attrs["inputmode"] = "numeric"
 	}
 	return attrs
+}
+
+// secretAttrs are the attributes of a parameter value input: secrets are password inputs
+// that password managers are told not to fill or save.
+func secretAttrs(secret bool) templ.Attributes {
+	if secret {
+		return templ.Attributes{"type": "password", "autocomplete": "new-password"}
+	}
+	return templ.Attributes{"type": "text", "autocomplete": "off"}
 }

@@ -393,7 +393,7 @@ func ThirdPartyFormView(p Page, f ThirdPartyForm, envs []string) templ.Component
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = textField("tp", rowName("endpoints", j, "values["+strconv.Itoa(i)+"]"), valueLabel(prm.Name, i), valueAt(e.Values, i), f.Errors[rowName("endpoints", j, "values."+prm.Name)], "", templ.Attributes{"type": inputType(prm.Secret), "autocomplete": "off"}).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = textField("tp", rowName("endpoints", j, "values["+strconv.Itoa(i)+"]"), valueLabel(prm.Name, i), valueAt(e.Values, i), f.Errors[rowName("endpoints", j, "values."+prm.Name)], "", secretAttrs(prm.Secret)).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

@@ -194,11 +194,13 @@ func (s *Server) Close() error {
 	return err
 }
 
-// logRequests logs one line per request: method, path (never the query, which could hold
-// a secret), status, size and duration.
+// logRequests logs one line per request: a request ID (also sent back as X-Request-ID),
+// method, path (never the query, which could hold a secret), status, size and duration.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		id := randomToken()[:16]
+		c.Response().Header().Set("X-Request-ID", id)
 		if err := next(c); err != nil {
 			c.Error(err)
 		}
@@ -208,6 +210,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			level = slog.LevelError
 		}
 		s.logger.LogAttrs(c.Request().Context(), level, "request",
+			slog.String("id", id),
 			slog.String("method", c.Request().Method),
 			slog.String("path", c.Request().URL.Path),
 			slog.Int("status", res.Status),
