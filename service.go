@@ -515,11 +515,31 @@ type ServiceFilter struct {
 	Kind       ServiceKind
 	Visibility Visibility
 	Project    string // internal services published by this project's components
-	// Sort is "name" (default) or "newest".
+	// Sort is SortRelevance, SortName or SortNewest; empty means relevance for a search and
+	// name when browsing.
 	Sort string
 	// Unlisted selects the services removed from the catalog instead of the listed ones.
 	Unlisted bool
 	Page Page
+}
+
+// Catalog orders.
+const (
+	SortRelevance = "relevance"
+	SortName      = "name"
+	SortNewest    = "newest"
+)
+
+// EffectiveSort is the order the catalog uses: the chosen one, or by default the best
+// matches first for a search and alphabetical when browsing.
+func (f ServiceFilter) EffectiveSort() string {
+	switch {
+	case f.Sort != "":
+		return f.Sort
+	case strings.TrimSpace(f.Query) != "":
+		return SortRelevance
+	}
+	return SortName
 }
 
 // ServiceFacets counts the matches of a search per kind and per visibility; each facet's

@@ -619,3 +619,10 @@ func TestServiceEditableBy(t *testing.T) {
 	require.True(t, junction.CanRegisterServices(ada, true))
 	require.False(t, junction.CanRegisterServices(ada, false))
 }
+
+func TestServiceFilterEffectiveSort(t *testing.T) {
+	require.Equal(t, junction.SortName, junction.ServiceFilter{}.EffectiveSort())
+	require.Equal(t, junction.SortRelevance, junction.ServiceFilter{Query: "twil"}.EffectiveSort())
+	require.Equal(t, junction.SortName, junction.ServiceFilter{Query: "  "}.EffectiveSort())
+	require.Equal(t, junction.SortNewest, junction.ServiceFilter{Query: "twil", Sort: junction.SortNewest}.EffectiveSort())
+}

@@ -248,7 +248,7 @@ func browseServices(ctx context.Context, tx *Tx, user *junction.User, fc *facetC
 		args = append(args, string(f.Visibility))
 	}
 	order := ` ORDER BY s.display_name COLLATE NOCASE, s.seq`
-	if f.Sort == "newest" {
+	if f.EffectiveSort() == junction.SortNewest {
 		order = ` ORDER BY s.seq DESC`
 	}
 	return queryServices(ctx, tx, serviceSelect+where+order+` LIMIT ? OFFSET ?`, append(args, f.Page.Limit(), f.Page.Offset())...)
@@ -258,7 +258,9 @@ func searchServices(ctx context.Context, tx *Tx, user *junction.User, q string, 
 	f := fc.filter
 	// The matches are read once into a materialized CTE; SQLite then groups them for the
 	// facets and sorts them for the page, so only a handful of rows cross into Go.
-	matches := `SELECT s.seq, s.kind, COALESCE(s.visibility, '') AS vis, s.display_name AS name FROM services_fts
+	// bm25 weighs a match in the name above one in the tags, and both above the description.
+	matches := `SELECT s.seq, s.kind, COALESCE(s.visibility, '') AS vis, s.display_name AS name,
+		bm25(services_fts, 10.0, 1.0, 4.0) AS score FROM services_fts
 		JOIN services s INDEXED BY services_search ON s.seq = services_fts.rowid
 		WHERE services_fts MATCH ? AND s.unlisted = ? AND ` + visibleTo("s")
 	args := []any{q, f.Unlisted, user.IsAdmin, user.ID}
@@ -275,8 +277,11 @@ func searchServices(ctx context.Context, tx *Tx, user *junction.User, q string, 
 		pageWhere += ` AND vis = ?`
 		args = append(args, string(f.Visibility))
 	}
-	order := ` ORDER BY name COLLATE NOCASE, seq`
-	if f.Sort == "newest" {
+	order := ` ORDER BY score, name COLLATE NOCASE, seq`
+	switch f.EffectiveSort() {
+	case junction.SortName:
+		order = ` ORDER BY name COLLATE NOCASE, seq`
+	case junction.SortNewest:
 		order = ` ORDER BY seq DESC`
 	}
 	args = append(args, f.Page.Limit(), f.Page.Offset())

@@ -94,9 +94,10 @@ func (f *serviceFixture) find(t *testing.T, user *junction.User, filter junction
 }
 
 // search returns the display names FindServices finds for q as user, sorted by name.
+// search returns the display names of the matches in name order.
 func (f *serviceFixture) search(t *testing.T, user *junction.User, q string) []string {
 	t.Helper()
-	services, total, _ := f.find(t, user, junction.ServiceFilter{Query: q})
+	services, total, _ := f.find(t, user, junction.ServiceFilter{Query: q, Sort: junction.SortName})
 	require.Equal(t, len(services), total, "query %q", q)
 	return displayNames(services)
 }
@@ -1336,4 +1337,28 @@ func TestServiceService_SearchDecomposedDiacritics(t *testing.T) {
 	// "Météo" typed in NFD (e + U+0301 COMBINING ACUTE ACCENT), as some systems send it.
 	require.Equal(t, []string{"Zürich Weather"}, f.search(t, f.developer, "Me\u0301te\u0301o"))
 	require.Equal(t, []string{"Zürich Weather"}, f.search(t, f.developer, "Zu\u0308rich"))
+}
+
+func TestServiceSearchRelevance(t *testing.T) {
+	store := MustOpenDB(t)
+	admin := MustCreateUser(t, store, "admin@example.com", true)
+	services := db.NewServiceService(store)
+	ctx := ContextAs(t, admin)
+	for _, s := range []struct{ name, description string }{
+		{"Aardvark Mailer", "Sends invoices by e-mail."},
+		{"Invoices", "Billing documents."},
+		{"Zebra Ledger", "Keeps accounts; exports invoices monthly."},
+	} {
+		svc := &junction.Service{Kind: junction.KindThirdParty, Name: s.name, Version: "v1", Description: s.description,
+			Endpoints: []junction.Endpoint{{Name: "live", URL: "https://x.example", Environments: []string{"production"}}}}
+		require.NoError(t, services.CreateService(ctx, svc))
+	}
+	find := func(sort string) []string {
+		found, _, _, err := services.FindServices(ctx, junction.ServiceFilter{Query: "invoices", Sort: sort, Page: junction.NewPage(1, 20)})
+		require.NoError(t, err)
+		return displayNames(found)
+	}
+	require.Equal(t, "Invoices", find("")[0], "a search ranks a match in the name first by default")
+	require.Equal(t, []string{"Aardvark Mailer", "Invoices", "Zebra Ledger"}, find(junction.SortName))
+	require.Equal(t, []string{"Zebra Ledger", "Invoices", "Aardvark Mailer"}, find(junction.SortNewest))
 }

@@ -50,11 +50,10 @@ func catalogFilter(c echo.Context, defaultPerPage int) (junction.ServiceFilter, 
 		fields.Add("visibility", "Use project, organization or public.")
 		f.Visibility = ""
 	}
-	if f.Sort != "" && f.Sort != "name" && f.Sort != "newest" {
-		fields.Add("sort", "Use name or newest.")
-		f.Sort = ""
-	}
-	if f.Sort == "name" {
+	switch f.Sort {
+	case "", junction.SortRelevance, junction.SortName, junction.SortNewest:
+	default:
+		fields.Add("sort", "Use relevance, name or newest.")
 		f.Sort = ""
 	}
 	return f, fields.Err()

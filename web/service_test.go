@@ -509,7 +509,7 @@ func TestServiceAPIList(t *testing.T) {
 		// A search pages alike.
 		var found []string
 		for page := 1; page <= 3; page++ {
-			body := c.list(t, c.adminToken, "?q=inventory&per_page=1&page="+strconv.Itoa(page))
+			body := c.list(t, c.adminToken, "?q=inventory&sort=name&per_page=1&page="+strconv.Itoa(page))
 			require.EqualValues(t, 2, body["total"])
 			found = append(found, listNames(t, body)...)
 		}
