@@ -854,3 +854,38 @@ func TestServeAdminFromEnvironment(t *testing.T) {
 		}
 	})
 }
+
+func TestCLIBackup(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "junction.db")
+	requireCode(t, runCLI(t, nil, "user", "create", "--email", "ada@example.com", "--password", "long enough", "--admin", "--db", dbPath), exitOK)
+
+	out := filepath.Join(dir, "copy.db")
+	r := runCLI(t, nil, "backup", "--db", dbPath, out)
+	requireCode(t, r, exitOK)
+	if !strings.Contains(r.stdout, out) || !strings.Contains(r.stdout, dbPath+".key") {
+		t.Errorf("stdout = %q, want the copy and where its key is", r.stdout)
+	}
+	// The copy is a working database: with the original key, it knows the user.
+	if err := os.WriteFile(out+".key", mustRead(t, dbPath+".key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, nil, "token", "create", "--email", "ada@example.com", "--db", out)
+	requireCode(t, r, exitOK)
+
+	r = runCLI(t, nil, "backup", "--db", dbPath, out)
+	requireCode(t, r, exitFailure)
+	requireOneErrorLine(t, r.stderr)
+
+	requireCode(t, runCLI(t, nil, "backup", "--db", dbPath), exitUsage)
+	requireCode(t, runCLI(t, nil, "backup", "--db", filepath.Join(dir, "missing.db"), filepath.Join(dir, "x.db")), exitFailure)
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

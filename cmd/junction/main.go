@@ -32,6 +32,7 @@ Commands:
                                           add a user
   token create --email E [--name N] [--db F]
                                           create a personal access token; prints only the token
+  backup [--db F] OUT                     write a consistent copy of the database to OUT
 
 Environment: JUNCTION_ADDR, JUNCTION_DB, JUNCTION_SECRET_KEY,
              JUNCTION_ADMIN_EMAIL, JUNCTION_ADMIN_PASSWORD
@@ -88,6 +89,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			return &usageError{"usage: junction token create --email E [--name N]"}
 		}
 		return runTokenCreate(ctx, args[1:], stdout, getenv)
+	case "backup":
+		return runBackup(ctx, args, stdout, getenv)
 	case "help", "-h", "--help":
 		return flag.ErrHelp
 	}
@@ -234,5 +237,37 @@ func runTokenCreate(ctx context.Context, args []string, stdout io.Writer, getenv
 		return err
 	}
 	fmt.Fprintln(stdout, secret)
+	return nil
+}
+
+func runBackup(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	fs := newFlagSet("backup")
+	dbPath := fs.String("db", envOr(getenv, "JUNCTION_DB", "junction.db"), "SQLite database file")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{fmt.Sprintf("backup: %v", err)}
+	}
+	if fs.NArg() != 1 {
+		return &usageError{"usage: junction backup [--db F] OUT"}
+	}
+	out := fs.Arg(0)
+	if _, err := os.Stat(*dbPath); err != nil {
+		return fmt.Errorf("backup: database %s: %w", *dbPath, err)
+	}
+	store, _, err := openDB(ctx, *dbPath, getenv("JUNCTION_SECRET_KEY"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Backup(ctx, out); err != nil {
+		return err
+	}
+	keyNote := *dbPath + ".key"
+	if getenv("JUNCTION_SECRET_KEY") != "" {
+		keyNote = "JUNCTION_SECRET_KEY"
+	}
+	fmt.Fprintf(stdout, "backed up %s to %s; its secrets open only with the key in %s, so keep the two together\n", *dbPath, out, keyNote)
 	return nil
 }
