@@ -520,7 +520,7 @@ type ServiceFilter struct {
 	Sort string
 	// Unlisted selects the services removed from the catalog instead of the listed ones.
 	Unlisted bool
-	Page Page
+	Page     Page
 }
 
 // Catalog orders.
