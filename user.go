@@ -19,6 +19,9 @@ type User struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// CanManageUsers reports whether the user may list and add users: admins only.
+func (u *User) CanManageUsers() bool { return u != nil && u.IsAdmin }
+
 // NormalizeEmail trims and lower-cases an e-mail address so that lookups are
 // case-insensitive.
 func NormalizeEmail(email string) string {
@@ -69,6 +72,8 @@ type UserService interface {
 	FindUserByEmail(ctx context.Context, email string) (*User, error)
 	// CountUsers returns how many users exist.
 	CountUsers(ctx context.Context) (int, error)
+	// FindUsers lists users by e-mail; for admins.
+	FindUsers(ctx context.Context, page Page) ([]*User, int, error)
 	// Authenticate checks an e-mail and password. Any mismatch is EUNAUTHORIZED with one
 	// generic message that does not tell which part was wrong.
 	Authenticate(ctx context.Context, email, password string) (*User, error)

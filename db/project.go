@@ -261,7 +261,7 @@ func (s *ProjectService) SetMember(ctx context.Context, handle, email string, ro
 		var userID int64
 		err = tx.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, email).Scan(&userID)
 		if errors.Is(err, sql.ErrNoRows) {
-			msg := "No user has this e-mail. Add the user first (junction user create)."
+			msg := "No user has this e-mail. Add the user first, on the Users page."
 			return &junction.Error{Code: junction.EINVALID, Message: msg, Fields: map[string]string{"email": msg}}
 		} else if err != nil {
 			return err

@@ -101,6 +101,35 @@ func (s *UserService) CountUsers(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// FindUsers implements junction.UserService.
+func (s *UserService) FindUsers(ctx context.Context, page junction.Page) (users []*junction.User, total int, err error) {
+	if err := requireAdmin(ctx, "list users"); err != nil {
+		return nil, 0, err
+	}
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&total); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users u ORDER BY u.email LIMIT ? OFFSET ?`, page.Limit(), page.Offset())
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return err
+			}
+			users = append(users, u)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("find users: %w", err)
+	}
+	return users, total, nil
+}
+
 // Authenticate implements junction.UserService.
 func (s *UserService) Authenticate(ctx context.Context, email, password string) (*junction.User, error) {
 	var hash string

@@ -359,3 +359,17 @@ func TestTokenListAndRevoke(t *testing.T) {
 		require.Equal(t, junction.EUNAUTHORIZED, junction.ErrorCode(err))
 	})
 }
+
+func TestFindUsers(t *testing.T) {
+	store := MustOpenDB(t)
+	users := db.NewUserService(store)
+	admin := MustCreateUser(t, store, "admin@example.com", true)
+	bob := MustCreateUser(t, store, "bob@example.com", false)
+	list, total, err := users.FindUsers(ContextAs(t, admin), junction.NewPage(1, 1))
+	require.NoError(t, err)
+	require.Equal(t, 2, total)
+	require.Len(t, list, 1)
+	require.Equal(t, "admin@example.com", list[0].Email)
+	_, _, err = users.FindUsers(ContextAs(t, bob), junction.NewPage(1, 10))
+	require.Equal(t, junction.EFORBIDDEN, junction.ErrorCode(err))
+}

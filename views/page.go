@@ -21,7 +21,7 @@ type Page struct {
 	CSRF    string
 	Flashes []Flash
 	// Section is the navigation entry to mark as current: "services", "projects",
-	// "environments" or "account".
+	// "environments", "users" or "account".
 	Section string
 }
 

@@ -120,6 +120,8 @@ func (s *Server) routes(h *handlers.Handler) {
 	pages.POST("/projects/:p/components/:c/endpoints", h.PublishEndpoint)
 	pages.GET("/environments", h.EnvironmentsPage)
 	pages.POST("/environments", h.CreateEnvironment)
+	pages.GET("/users", h.UsersPage)
+	pages.POST("/users", h.CreateUser)
 	pages.GET("/account", h.AccountPage)
 	pages.POST("/account/tokens", h.CreateToken)
 	pages.POST("/account/tokens/:id/delete", h.DeleteToken)

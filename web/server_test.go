@@ -813,3 +813,38 @@ func TestAPIListsArePaged(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, []any{}, body["items"])
 }
+
+func TestUsersPage(t *testing.T) {
+	ts := newTestServer(t)
+	ts.createUser(t, "ada@example.com", true)
+	ts.createUser(t, "bob@example.com", false)
+	admin := ts.browser(t)
+	admin.mustLogin("ada@example.com")
+
+	res, body := admin.get("/users")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Contains(t, body, "bob@example.com")
+	require.Contains(t, body, `href="/users"`, "admins see Users in the navigation")
+
+	res, body = admin.post("/users", url.Values{"email": {"carol at example"}, "password": {"short"}})
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	require.Contains(t, body, `data-testid="error-email"`)
+	require.Contains(t, body, `data-testid="error-password"`)
+	require.Contains(t, body, `value="carol at example"`)
+
+	res, _ = admin.post("/users", url.Values{"email": {"carol@example.com"}, "password": {"carols password"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	res, _ = admin.post("/users", url.Values{"email": {"Carol@example.com"}, "password": {"carols password"}})
+	require.Equal(t, http.StatusConflict, res.StatusCode)
+
+	carol := ts.browser(t)
+	res, _ = carol.login("carol@example.com", "carols password")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, "the new user can sign in")
+	res, body = carol.get("/users")
+	require.Equal(t, http.StatusForbidden, res.StatusCode)
+	require.NotContains(t, body, "bob@example.com")
+	_, body = carol.get("/projects")
+	require.NotContains(t, body, `href="/users"`)
+	res, _ = carol.post("/users", url.Values{"email": {"eve@example.com"}, "password": {"eves password"}})
+	require.Equal(t, http.StatusForbidden, res.StatusCode)
+}
