@@ -334,6 +334,7 @@ func TestDemoScreenshots(t *testing.T) {
 		{"/projects/shop/components/orders", `[data-testid=component-handle]`, "demo-component"},
 		{"/environments", `[data-testid=environment-list]`, "demo-environments"},
 		{"/account", `[data-testid=token-form]`, "demo-account"},
+		{"/users", `[data-testid=user-list]`, "demo-users"},
 		{"/services", `[data-testid=service-list]`, "demo-catalog"},
 		{"/services/new/third-party", `[data-testid=third-party-form]`, "demo-register-third-party"},
 		{"/services/new/database", `[data-testid=database-form]`, "demo-register-database"},
