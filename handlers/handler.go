@@ -194,15 +194,18 @@ func errorText(status int, message string) string {
 	return message
 }
 
-// SafeNext returns next if it is a local path on this site, else "/projects". It stops the
+// HomePath is where people land after signing in: users start in the catalog.
+const HomePath = "/services"
+
+// SafeNext returns next if it is a local path on this site, else HomePath. It stops the
 // sign-in form from redirecting to another site.
 func SafeNext(next string) string {
 	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/projects"
+		return HomePath
 	}
 	u, err := url.Parse(next)
 	if err != nil || u.Host != "" || u.Scheme != "" {
-		return "/projects"
+		return HomePath
 	}
 	return next
 }

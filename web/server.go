@@ -89,7 +89,7 @@ func (s *Server) routes(h *handlers.Handler) {
 	// Everything below needs a signed-in user (see requireUser). Groups carry no middleware,
 	// so that a wrong method on a known path stays 405 rather than a group catch-all 404.
 	pages := e.Group("")
-	pages.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/projects") })
+	pages.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, handlers.HomePath) })
 	pages.GET("/services", h.ServicesPage)
 	pages.GET("/services/new", h.NewServicePage)
 	pages.GET("/services/new/third-party", h.NewThirdPartyPage)

@@ -233,7 +233,7 @@ func TestLogin(t *testing.T) {
 		before := sessionCookie(t, b)
 		res, _ := b.login("ADA@example.com", testPassword)
 		require.Equal(t, http.StatusSeeOther, res.StatusCode)
-		require.Equal(t, "/projects", res.Header.Get("Location"))
+		require.Equal(t, "/services", res.Header.Get("Location"), "users start in the catalog")
 		var set *http.Cookie
 		for _, c := range res.Cookies() {
 			if c.Name == "junction_session" {
@@ -253,9 +253,9 @@ func TestLogin(t *testing.T) {
 	t.Run("NextIsLocalOnly", func(t *testing.T) {
 		for next, want := range map[string]string{
 			"/projects/x?tab=1":    "/projects/x?tab=1",
-			"//evil.example/":      "/projects",
-			"https://evil.example": "/projects",
-			"/\\evil.example":      "/projects",
+			"//evil.example/":      "/services",
+			"https://evil.example": "/services",
+			"/\\evil.example":      "/services",
 		} {
 			b := ts.browser(t)
 			res, _ := b.post("/login", url.Values{"email": {"ada@example.com"}, "password": {testPassword}, "next": {next}})

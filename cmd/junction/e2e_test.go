@@ -210,6 +210,11 @@ func TestBrowser(t *testing.T) {
 		require.Equal(t, "Incorrect e-mail or password.", b.text(t, `[data-testid=login-error]`))
 
 		b.signIn(t, base, "admin@example.org")
+		require.Contains(t, b.location(t), "/services", "users start in the catalog")
+		b.run(t,
+			chromedp.Click(chromedp.CSS(`nav a[href="/projects"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=new-project]`)),
+		)
 		b.screenshot(t, "projects-empty")
 
 		// Create a project; a bad handle is reported next to the field with the values kept.
@@ -326,6 +331,8 @@ func TestDemoScreenshots(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#login-email`), DemoAdminEmail),
 		chromedp.SendKeys(chromedp.CSS(`#login-password`), DemoPassword),
 		chromedp.Click(chromedp.CSS(`[data-testid=login-form] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=service-list]`)),
+		chromedp.Navigate(base+"/projects"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=project-shop]`)),
 	)
 	b.screenshot(t, "demo-projects")
