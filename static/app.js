@@ -22,6 +22,30 @@
 		}
 	});
 
+	// Forms that htmx swaps in place keep keyboard focus useful: after "Add parameter" or
+	// "Add endpoint" the new row's first field, after a failed save the first wrong field.
+	var lastOp = "";
+	document.addEventListener("htmx:configRequest", function (event) {
+		var params = event.detail.parameters || {};
+		lastOp = (typeof params.get === "function" ? params.get("op") : params.op) || "";
+	});
+	document.addEventListener("htmx:afterSettle", function () {
+		// An outerHTML swap replaces the element the event names, so look in the document.
+		var root = document;
+		var target = null;
+		if (lastOp === "add-parameter") {
+			target = last(root.querySelectorAll('input[name^="parameters["][name$="].name"]'));
+		} else if (lastOp === "add-endpoint") {
+			target = last(root.querySelectorAll('input[name^="endpoints["][name$="].name"]'));
+		} else if (lastOp) {
+			target = root.querySelector('[aria-invalid="true"]');
+		}
+		lastOp = "";
+		if (target) target.focus();
+	});
+
+	function last(nodes) { return nodes.length ? nodes[nodes.length - 1] : null; }
+
 	// copyWithSelection is the fallback for plain http origins, where the Clipboard API is absent.
 	function copyWithSelection(source) {
 		var range = document.createRange();
