@@ -88,8 +88,19 @@ func lastPage(total, perPage int) int {
 	return (total + perPage - 1) / perPage
 }
 
-func pageURL(base string, page, perPage int) string {
-	return fmt.Sprintf("%s?page=%d&per_page=%d", base, page, perPage)
+// listURL is the URL of one page of a list, keeping its non-empty parameters.
+func listURL(base string, params url.Values, page, perPage int) string {
+	q := url.Values{}
+	for k, vs := range params {
+		if len(vs) > 0 && vs[0] != "" {
+			q.Set(k, vs[0])
+		}
+	}
+	q.Set("page", strconv.Itoa(page))
+	if perPage != junction.DefaultPerPage {
+		q.Set("per_page", strconv.Itoa(perPage))
+	}
+	return base + "?" + q.Encode()
 }
 
 func componentTypeLabel(t junction.ComponentType) string {

@@ -107,7 +107,7 @@ func UsersPage(p Page, users []*junction.User, total int, page junction.Page, f 
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = pager("/users", page.Page, page.PerPage, total).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = pager(func(n int) string { return listURL("/users", nil, n, page.PerPage) }, page.Page, page.PerPage, total).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

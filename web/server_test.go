@@ -848,3 +848,19 @@ func TestUsersPage(t *testing.T) {
 	res, _ = carol.post("/users", url.Values{"email": {"eve@example.com"}, "password": {"eves password"}})
 	require.Equal(t, http.StatusForbidden, res.StatusCode)
 }
+
+func TestProjectsPagerKeepsTheFilter(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.createUser(t, "ada@example.com", true)
+	for _, h := range []string{"shop-eu", "shop-us", "blog"} {
+		require.NoError(t, ts.svc.Projects.CreateProject(as(admin), &junction.Project{Handle: h, Name: h}))
+	}
+	b := ts.browser(t)
+	b.mustLogin("ada@example.com")
+	_, body := b.get("/projects?q=shop&per_page=1")
+	require.Contains(t, body, `href="/projects?page=2&amp;per_page=1&amp;q=shop"`)
+	require.Contains(t, body, "Page 1 of 2")
+	_, body = b.get("/projects?q=shop&per_page=1&page=2")
+	require.Contains(t, body, "shop-us")
+	require.NotContains(t, body, "blog")
+}
