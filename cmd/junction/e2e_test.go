@@ -343,6 +343,8 @@ func TestDemoScreenshots(t *testing.T) {
 		{"/environments", `[data-testid=environment-list]`, "demo-environments"},
 		{"/account", `[data-testid=token-form]`, "demo-account"},
 		{"/users", `[data-testid=user-list]`, "demo-users"},
+		{"/projects/shop/components/orders/endpoints/new", `[data-testid=endpoint-form]`, "demo-publish-endpoint"},
+		{"/no/such/page", `[data-testid=error-404]`, "demo-not-found"},
 		{"/services", `[data-testid=service-list]`, "demo-catalog"},
 		{"/services/new/third-party", `[data-testid=third-party-form]`, "demo-register-third-party"},
 		{"/services/new/database", `[data-testid=database-form]`, "demo-register-database"},
