@@ -345,8 +345,13 @@ func ValidateURL(raw string) string {
 		return "Enter a URL."
 	}
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(raw) > maxValueLen {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || len(raw) > maxValueLen {
 		return "Enter an absolute http:// or https:// URL."
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "Use a port from 1 to 65535."
+		}
 	}
 	return ""
 }
@@ -435,6 +440,11 @@ func (s *Service) validateThirdParty(envs []string, fields FieldErrors) {
 			fields.Add(prefix+"environments", "Choose at least one environment this endpoint serves.")
 		}
 		e.Environments = environments
+		for name := range e.Values {
+			if !slices.ContainsFunc(s.Parameters, func(p ServiceParameter) bool { return p.Name == name }) {
+				fields.Add(prefix+"values."+name, "There is no parameter "+strconv.Quote(name)+"; add it under parameters first.")
+			}
+		}
 		values := map[string]string{}
 		for _, p := range s.Parameters {
 			v := strings.TrimSpace(e.Values[p.Name])
@@ -464,6 +474,11 @@ func (s *Service) validateDatabase(envs []string, fields FieldErrors) {
 		if !slices.Contains(envs, env) {
 			fields.Add("values."+env, "There is no environment "+strconv.Quote(env)+".")
 			continue
+		}
+		for name := range v {
+			if !slices.ContainsFunc(DatabaseParameters, func(p ServiceParameter) bool { return p.Name == name }) {
+				fields.Add(prefix+name, "Database values are HostName, Port, DatabaseName, Username and Password.")
+			}
 		}
 		clean := map[string]string{}
 		for _, p := range DatabaseParameters {

@@ -268,7 +268,6 @@ func TestService_Validate_ThirdParty(t *testing.T) {
 		s.Endpoints[0].Name, s.Endpoints[0].URL = " sandbox ", " https://sandbox.twilio.example "
 		s.Endpoints[0].Environments = []string{"development", "development"}
 		s.Endpoints[0].Values["AuthToken"] = "  tok  "
-		s.Endpoints[0].Values["Unknown"] = "dropped"
 		s.Visibility, s.Security, s.Engine = junction.VisibilityPublic, junction.SecurityOAuth, "redis"
 		s.URLs = map[string]string{"development": "https://x.example"}
 		s.Values = map[string]map[string]string{"development": {"HostName": "h"}}
@@ -348,7 +347,7 @@ func TestService_Validate_Database(t *testing.T) {
 	t.Run("Normalises", func(t *testing.T) {
 		s := validDatabase()
 		s.Engine = " mysql "
-		s.Values["development"] = map[string]string{"HostName": " db.local ", "Port": " 3306 ", "DatabaseName": " orders ", "Username": " app ", "Password": "  spaced pw  ", "Extra": "dropped"}
+		s.Values["development"] = map[string]string{"HostName": " db.local ", "Port": " 3306 ", "DatabaseName": " orders ", "Username": " app ", "Password": "  spaced pw  "}
 		s.Values["production"] = map[string]string{"HostName": "  "}
 		s.Visibility, s.Security = junction.VisibilityPublic, junction.SecurityOAuth
 		s.URLs = map[string]string{"development": "https://x.example"}
@@ -625,4 +624,28 @@ func TestServiceFilterEffectiveSort(t *testing.T) {
 	require.Equal(t, junction.SortRelevance, junction.ServiceFilter{Query: "twil"}.EffectiveSort())
 	require.Equal(t, junction.SortName, junction.ServiceFilter{Query: "  "}.EffectiveSort())
 	require.Equal(t, junction.SortNewest, junction.ServiceFilter{Query: "twil", Sort: junction.SortNewest}.EffectiveSort())
+}
+
+func TestServiceValidateRejectsUnknownValues(t *testing.T) {
+	third := &junction.Service{Kind: junction.KindThirdParty, Name: "Acme", Version: "v1",
+		Parameters: []junction.ServiceParameter{{Name: "Token", Secret: true}},
+		Endpoints: []junction.Endpoint{{Name: "live", URL: "https://acme.example:8443", Environments: []string{"production"},
+			Values: map[string]string{"Token": "t", "Extra": "x"}}}}
+	err := third.Validate([]string{"development", "production"})
+	require.Equal(t, junction.EINVALID, junction.ErrorCode(err))
+	require.Contains(t, junction.ErrorFields(err), "endpoints[0].values.Extra")
+
+	database := &junction.Service{Kind: junction.KindDatabase, Name: "db", Engine: "postgres",
+		Values: map[string]map[string]string{"production": {"HostName": "h", "Port": "5432", "DatabaseName": "d", "Username": "u", "Extra": "x"}}}
+	err = database.Validate([]string{"production"})
+	require.Contains(t, junction.ErrorFields(err), "values.production.Extra")
+}
+
+func TestValidateURLPort(t *testing.T) {
+	for raw, ok := range map[string]bool{
+		"https://h": true, "https://h:1": true, "https://h:65535": true, "http://[::1]:8080/x": true,
+		"https://h:0": false, "https://h:65536": false, "https://h:99999": false, "https://:80": false,
+	} {
+		require.Equal(t, ok, junction.ValidateURL(raw) == "", raw)
+	}
 }

@@ -206,7 +206,7 @@ func (s *ProjectService) DeleteProject(ctx context.Context, handle string, force
 			return err
 		}
 		if p.Components > 0 && !force {
-			return junction.Errorf(junction.ECONFLICT, "Project %q still has %d component(s); confirm to delete them too.", handle, p.Components)
+			return junction.Errorf(junction.ECONFLICT, "Project %q still has %d component(s); to delete them too, confirm on the project page or send ?force=true.", handle, p.Components)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM projects WHERE id = ?`, p.ID); err != nil {
 			return fmt.Errorf("delete project %q: %w", handle, err)

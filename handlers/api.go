@@ -62,7 +62,7 @@ func decodeJSON(c echo.Context, v any) error {
 		case errors.As(err, &syntax):
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Malformed JSON at byte %d.", syntax.Offset))
 		case errors.As(err, &typeErr) && typeErr.Field != "":
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Field %q must be a JSON %s.", typeErr.Field, jsonKind(typeErr.Type.Kind().String())))
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Field %q: expected a JSON %s, got a %s.", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value))
 		default:
 			return echo.NewHTTPError(http.StatusBadRequest, "The request body must be a JSON object.")
 		}

@@ -119,7 +119,7 @@ type errorBody struct {
 	Error struct {
 		Code    string            `json:"code"`
 		Message string            `json:"message"`
-		Fields  map[string]string `json:"fields,omitempty"`
+		Fields  map[string]string `json:"fields"`
 	} `json:"error"`
 }
 
@@ -158,6 +158,9 @@ func (h *Handler) HandleError(err error, c echo.Context) {
 	}
 	if IsAPI(c) {
 		var body errorBody
+		if fields == nil {
+			fields = map[string]string{}
+		}
 		body.Error.Code, body.Error.Message, body.Error.Fields = code, message, fields
 		err = c.JSON(status, body)
 	} else if c.Request().Header.Get("HX-Request") == "true" && c.Request().Header.Get("HX-Boosted") != "true" {

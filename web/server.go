@@ -80,6 +80,7 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 func (s *Server) routes(h *handlers.Handler) {
 	e := s.echo
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.HEAD("/healthz", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 	e.GET("/login", h.LoginPage)
 	e.POST("/login", h.Login, s.limitSignIn)
@@ -336,9 +337,10 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		if c.Get(ctxAuthMethod) == "token" || s.sessions.validCSRF(c) {
 			return next(c)
 		}
-		if handlers.IsAPI(c) && junction.UserFromContext(c.Request().Context()) == nil {
-			// Without credentials the answer is "sign in", not "bad form".
-			return junction.Errorf(junction.EUNAUTHORIZED, "Sign in or send an Authorization: Bearer token.")
+		if junction.UserFromContext(c.Request().Context()) == nil && !publicPaths[c.Request().URL.Path] {
+			// Without a session the answer is "sign in" (requireUser), not "bad form": nothing
+			// can change anyway.
+			return next(c)
 		}
 		return junction.Errorf(junction.EFORBIDDEN, "The form has expired or did not come from this site. Reload the page and try again.")
 	}

@@ -864,3 +864,46 @@ func TestProjectsPagerKeepsTheFilter(t *testing.T) {
 	require.Contains(t, body, "shop-us")
 	require.NotContains(t, body, "blog")
 }
+
+func TestContractDetails(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.createUser(t, "ada@example.com", true)
+	token := ts.token(t, admin)
+
+	t.Run("HeadHealthz", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodHead, ts.URL+"/healthz", nil)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+	})
+	t.Run("ErrorsAlwaysHaveFields", func(t *testing.T) {
+		status, body := ts.api(t, http.MethodGet, "/api/v1/projects", "", "")
+		require.Equal(t, http.StatusUnauthorized, status)
+		require.Equal(t, map[string]any{}, body["error"].(map[string]any)["fields"])
+	})
+	t.Run("AnonymousFormPostGoesToSignIn", func(t *testing.T) {
+		res, _ := ts.browser(t).postRaw("/projects", url.Values{"name": {"Shop"}})
+		require.Equal(t, http.StatusSeeOther, res.StatusCode)
+		require.Equal(t, "/login", res.Header.Get("Location"))
+	})
+	t.Run("ErrPortOutOfRange", func(t *testing.T) {
+		status, body := ts.api(t, http.MethodPost, "/api/v1/services", token, `{"kind":"third-party","name":"Acme","version":"v1",
+			"endpoints":[{"name":"live","url":"https://acme.example:99999","environments":["production"],"values":{}}]}`)
+		require.Equal(t, http.StatusUnprocessableEntity, status)
+		_, fields := apiError(t, body)
+		require.Contains(t, fields, "endpoints[0].url")
+	})
+	t.Run("ErrUnknownValue", func(t *testing.T) {
+		status, body := ts.api(t, http.MethodPost, "/api/v1/services", token, `{"kind":"third-party","name":"Acme","version":"v2",
+			"endpoints":[{"name":"live","url":"https://acme.example","environments":["production"],"values":{"Extra":"x"}}]}`)
+		require.Equal(t, http.StatusUnprocessableEntity, status)
+		_, fields := apiError(t, body)
+		require.Contains(t, fields, "endpoints[0].values.Extra")
+	})
+	t.Run("TypeErrorsNameTheField", func(t *testing.T) {
+		status, body := ts.api(t, http.MethodPost, "/api/v1/projects", token, `{"handle":"x","name":42}`)
+		require.Equal(t, http.StatusBadRequest, status)
+		require.Contains(t, body["error"].(map[string]any)["message"], `"name": expected a JSON string, got a number`)
+	})
+}

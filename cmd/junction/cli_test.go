@@ -889,3 +889,20 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return data
 }
+
+func TestCLITokenCreateNeedsExistingDatabase(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "missing.db")
+	r := runCLI(t, nil, "token", "create", "--email", "ada@example.com", "--db", dbPath)
+	requireCode(t, r, exitFailure)
+	requireOneErrorLine(t, r.stderr)
+	for _, p := range []string{dbPath, dbPath + ".key"} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s was created by a command that only reads", p)
+		}
+	}
+	r = runCLI(t, nil, "migrate", "--db", filepath.Join(t.TempDir(), "no", "such", "dir", "x.db"))
+	requireCode(t, r, exitFailure)
+	if !strings.Contains(r.stderr, "database directory") {
+		t.Errorf("stderr = %q, want it to name the missing directory", r.stderr)
+	}
+}

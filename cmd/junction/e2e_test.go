@@ -476,9 +476,11 @@ func TestBrowserCatalog(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=endpoint-row-1]`)),
 		)
 		require.True(t, b.samePage(t), "adding a row reloaded the page")
-		focused, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.activeElement.name || ""`))
-		require.NoError(t, err)
-		require.Equal(t, "endpoints[1].name", focused, "the new row's first field has the focus")
+		// htmx moves the focus once the swap has settled.
+		pollCtx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		_, err := chromedp.Run(pollCtx, chromedp.Poll[bool](`document.activeElement && document.activeElement.name === "endpoints[1].name"`))
+		cancel()
+		require.NoError(t, err, "the new row's first field has the focus")
 		value, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS(`[id="tp-endpoints[0].values[0]"]`)))
 		require.NoError(t, err)
 		require.Equal(t, "sandbox-token-123", value, "typed values survive adding a row")

@@ -222,6 +222,9 @@ func runTokenCreate(ctx context.Context, args []string, stdout io.Writer, getenv
 	if *email == "" {
 		return &usageError{"token create: --email is required"}
 	}
+	if err := requireExisting(*dbPath); err != nil {
+		return err
+	}
 	store, _, err := openDB(ctx, *dbPath, getenv("JUNCTION_SECRET_KEY"))
 	if err != nil {
 		return err
@@ -253,8 +256,8 @@ func runBackup(ctx context.Context, args []string, stdout io.Writer, getenv func
 		return &usageError{"usage: junction backup [--db F] OUT"}
 	}
 	out := fs.Arg(0)
-	if _, err := os.Stat(*dbPath); err != nil {
-		return fmt.Errorf("backup: database %s: %w", *dbPath, err)
+	if err := requireExisting(*dbPath); err != nil {
+		return err
 	}
 	store, _, err := openDB(ctx, *dbPath, getenv("JUNCTION_SECRET_KEY"))
 	if err != nil {
@@ -269,5 +272,14 @@ func runBackup(ctx context.Context, args []string, stdout io.Writer, getenv func
 		keyNote = "JUNCTION_SECRET_KEY"
 	}
 	fmt.Fprintf(stdout, "backed up %s to %s; its secrets open only with the key in %s, so keep the two together\n", *dbPath, out, keyNote)
+	return nil
+}
+
+// requireExisting stops commands that only read an installation from creating an empty
+// database (and a key) by mistake.
+func requireExisting(dbPath string) error {
+	if _, err := os.Stat(dbPath); err != nil {
+		return fmt.Errorf("no database at %s: start the console or run 'junction migrate --db %s' first", dbPath, dbPath)
+	}
 	return nil
 }
