@@ -60,6 +60,7 @@ bench: tools
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./...
 
 ## screenshots: render the demo pages in headless Chromium into docs/screenshots
+## (JUNCTION_SCREENSHOTS_DARK=1 renders them in dark mode)
 screenshots: tools chromium
 	mkdir -p docs/screenshots
 	JUNCTION_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -tags $(TAGS) -count=1 -run 'TestDemoScreenshots' ./cmd/junction/

@@ -323,6 +323,11 @@ func TestDemoScreenshots(t *testing.T) {
 	}
 	base, _ := e2eServerWith(t, true)
 	b := newBrowserTab(t)
+	if os.Getenv("JUNCTION_SCREENSHOTS_DARK") == "1" {
+		_, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		require.NoError(t, err)
+	}
 	b.run(t,
 		chromedp.Navigate(base+"/login"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=login-form]`)),
