@@ -179,9 +179,9 @@ func (s *Service) Mask() {
 	}
 }
 
-// ConnectionParameter is a parameter that a connection to a service gets, with the
+// ParameterSpec is a parameter that a connection to a service gets, with the
 // environments in which it has a value.
-type ConnectionParameter struct {
+type ParameterSpec struct {
 	Name         string
 	Secret       bool
 	Environments map[string]bool
@@ -189,7 +189,7 @@ type ConnectionParameter struct {
 
 // ConnectionParameters lists the parameters a connection to the service will get, in order,
 // and the environments (of envs) where they have values.
-func (s *Service) ConnectionParameters(envs []string) []ConnectionParameter {
+func (s *Service) ConnectionParameters(envs []string) []ParameterSpec {
 	served := map[string]bool{}
 	var names []ServiceParameter
 	switch s.Kind {
@@ -217,9 +217,9 @@ func (s *Service) ConnectionParameters(envs []string) []ConnectionParameter {
 		}
 		names = DatabaseParameters
 	}
-	params := make([]ConnectionParameter, len(names))
+	params := make([]ParameterSpec, len(names))
 	for i, p := range names {
-		params[i] = ConnectionParameter{Name: p.Name, Secret: p.Secret, Environments: map[string]bool{}}
+		params[i] = ParameterSpec{Name: p.Name, Secret: p.Secret, Environments: map[string]bool{}}
 		for _, env := range envs {
 			params[i].Environments[env] = served[env]
 		}
@@ -254,7 +254,7 @@ func (s *Service) ConnectableFrom(project string) error {
 		return Errorf(EINVALID, "%s is removed from the catalog and takes no new connections.", s.DisplayName())
 	}
 	if s.Kind == KindInternal && s.Visibility == VisibilityProject && s.Project != project {
-		return Errorf(EFORBIDDEN, "%s has project visibility: only components of project %q can connect to it.", s.DisplayName(), s.Project)
+		return Errorf(EINVALID, "%s has project visibility: only project %q and its components can connect to it.", s.DisplayName(), s.Project)
 	}
 	return nil
 }

@@ -376,8 +376,8 @@ func TestValidateURL(t *testing.T) {
 }
 
 // paramsByName returns the connection parameters of s as name -> parameter, and their order.
-func paramsByName(s *junction.Service, envs []string) (map[string]junction.ConnectionParameter, []string) {
-	byName := map[string]junction.ConnectionParameter{}
+func paramsByName(s *junction.Service, envs []string) (map[string]junction.ParameterSpec, []string) {
+	byName := map[string]junction.ParameterSpec{}
 	var order []string
 	for _, p := range s.ConnectionParameters(envs) {
 		byName[p.Name] = p
@@ -580,7 +580,7 @@ func TestServiceConnectableFrom(t *testing.T) {
 	})
 	t.Run("ErrProjectVisibility", func(t *testing.T) {
 		err := internal(junction.VisibilityProject).ConnectableFrom("blog")
-		require.Equal(t, junction.EFORBIDDEN, junction.ErrorCode(err))
+		require.Equal(t, junction.EINVALID, junction.ErrorCode(err))
 	})
 	t.Run("ErrUnlisted", func(t *testing.T) {
 		s := internal(junction.VisibilityPublic)

@@ -132,6 +132,15 @@ func (s *ComponentService) DeleteComponent(ctx context.Context, project, handle 
 		if err != nil {
 			return err
 		}
+		// The component's own connections go with it; connections of others to its endpoints
+		// would lose their service.
+		var outside int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM connections n JOIN services s ON s.id = n.service_id
+			WHERE s.component_id = ? AND (n.component_id IS NULL OR n.component_id != ?)`, c.ID, c.ID).Scan(&outside); err != nil {
+			return err
+		} else if outside > 0 {
+			return junction.Errorf(junction.ECONFLICT, "%d connection(s) of other components use endpoints of %q; they must be deleted first.", outside, handle)
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM components WHERE id = ?`, c.ID)
 		return err
 	})

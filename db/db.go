@@ -4,6 +4,7 @@ package db
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"database/sql"
 	"embed"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -43,6 +45,9 @@ type DB struct {
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+
+	keyMu  sync.Mutex
+	jwtKey *ecdsa.PrivateKey // loaded on first use by signingKey
 }
 
 // Open opens (creating if needed) the database at path and applies pending migrations. key is

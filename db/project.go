@@ -208,6 +208,13 @@ func (s *ProjectService) DeleteProject(ctx context.Context, handle string, force
 		if p.Components > 0 && !force {
 			return junction.Errorf(junction.ECONFLICT, "Project %q still has %d component(s); to delete them too, confirm on the project page or send ?force=true.", handle, p.Components)
 		}
+		var outside int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM connections c JOIN services s ON s.id = c.service_id
+			WHERE s.project_id = ? AND c.project_id != ?`, p.ID, p.ID).Scan(&outside); err != nil {
+			return err
+		} else if outside > 0 {
+			return junction.Errorf(junction.ECONFLICT, "Other projects have %d connection(s) to endpoints of %q; they must be deleted first.", outside, handle)
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM projects WHERE id = ?`, p.ID); err != nil {
 			return fmt.Errorf("delete project %q: %w", handle, err)
 		}

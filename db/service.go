@@ -562,6 +562,12 @@ func (s *ServiceService) DeleteService(ctx context.Context, id string) error {
 		if svc.Kind != junction.KindInternal {
 			return junction.Errorf(junction.EINVALID, "Only internal services can be unpublished; remove others from the catalog instead.")
 		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM connections WHERE service_id = ?`, id).Scan(&n); err != nil {
+			return err
+		} else if n > 0 {
+			return junction.Errorf(junction.ECONFLICT, "%d connection(s) use %s; remove it from the catalog instead, so they keep working.", n, svc.DisplayName())
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM services WHERE id = ?`, id)
 		return err
 	})

@@ -101,8 +101,9 @@ func (h *Handler) UpdateProject(c echo.Context) error {
 func (h *Handler) DeleteProject(c echo.Context) error {
 	ctx := c.Request().Context()
 	handle := c.Param("p")
-	err := h.Projects.DeleteProject(ctx, handle, c.FormValue("confirm") == "yes")
-	if junction.ErrorCode(err) == junction.ECONFLICT {
+	confirmed := c.FormValue("confirm") == "yes"
+	err := h.Projects.DeleteProject(ctx, handle, confirmed)
+	if junction.ErrorCode(err) == junction.ECONFLICT && !confirmed {
 		p, err := h.Projects.FindProject(ctx, handle)
 		if err != nil {
 			return err

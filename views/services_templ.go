@@ -1184,7 +1184,7 @@ func ServicePage(p Page, v ServiceView) templ.Component {
 	})
 }
 
-func parameterTable(params []junction.ConnectionParameter, envs []string) templ.Component {
+func parameterTable(params []junction.ParameterSpec, envs []string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

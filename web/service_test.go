@@ -1322,7 +1322,7 @@ func TestConnectEntryPointRules(t *testing.T) {
 	require.Contains(t, page, `data-testid="connections-pending"`)
 	require.Contains(t, page, "ServiceURL")
 	res, _ = b.get("/services/" + svc.ID + "/connect?project=blog")
-	require.Equal(t, http.StatusForbidden, res.StatusCode, "project services connect only from their project")
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode, "project services connect only from their project")
 	_, body := b.get("/services/" + svc.ID)
 	require.Contains(t, body, `<option value="shop">`)
 	require.NotContains(t, body, `<option value="blog">`, "the Connect entry point offers only projects that may connect")

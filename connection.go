@@ -1,0 +1,280 @@
+package junction
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Scope says who may use a connection.
+type Scope string
+
+// Connection scopes.
+const (
+	// ScopeProject connections may be used by every component of their project.
+	ScopeProject Scope = "project"
+	// ScopeComponent connections belong to one component.
+	ScopeComponent Scope = "component"
+)
+
+// ConnectionIDPrefix starts every Connection ID.
+const ConnectionIDPrefix = "conn_"
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// NewConnectionID returns an unguessable Connection ID: the prefix and 26 base32 characters
+// of 128 random bits from crypto/rand.
+func NewConnectionID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err))
+	}
+	return ConnectionIDPrefix + idEncoding.EncodeToString(b)
+}
+
+// Connection links a project or a component to a catalog service and holds the parameters,
+// per environment, that the component's code reads.
+type Connection struct {
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	Scope       Scope      `json:"scope"`
+	Project     string     `json:"project"`
+	Component   string     `json:"component,omitempty"`
+	Service     ServiceRef `json:"service"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	// Endpoints are the third-party endpoint chosen per environment.
+	Endpoints  map[string]string     `json:"endpoints,omitempty"`
+	Parameters []ConnectionParameter `json:"parameters"`
+
+	// Role is the caller's role in the connection's project.
+	Role Role `json:"-"`
+	// Revealed tells whether secret values are in clear.
+	Revealed bool `json:"-"`
+}
+
+// ServiceRef names the service of a connection.
+type ServiceRef struct {
+	ID      string      `json:"id"`
+	Name    string      `json:"name"`
+	Kind    ServiceKind `json:"kind"`
+	Version string      `json:"version"`
+}
+
+// ConnectionParameter is one parameter of a connection with its value per environment. An
+// environment the connection cannot serve has no value.
+type ConnectionParameter struct {
+	Name   string            `json:"name"`
+	Secret bool              `json:"secret"`
+	Values map[string]string `json:"values"`
+}
+
+// Owner describes where a connection lives, for pages: "project shop" or "component
+// shop/orders".
+func (c *Connection) Owner() string {
+	if c.Scope == ScopeComponent {
+		return c.Project + "/" + c.Component
+	}
+	return c.Project
+}
+
+// Validate checks the name and description of a connection.
+func (c *Connection) Validate() error {
+	c.Name = strings.TrimSpace(c.Name)
+	c.Description = strings.TrimSpace(c.Description)
+	fields := FieldErrors{}
+	if msg := validateName(c.Name); msg != "" {
+		fields.Add("name", msg)
+	}
+	if utf8.RuneCountInString(c.Description) > MaxDescriptionLength {
+		fields.Add("description", "Use at most 1000 characters.")
+	}
+	return fields.Err()
+}
+
+// Mask replaces the secret values of the connection with Masked.
+func (c *Connection) Mask() {
+	for _, p := range c.Parameters {
+		if !p.Secret {
+			continue
+		}
+		for env, v := range p.Values {
+			if v != "" {
+				p.Values[env] = Masked
+			}
+		}
+	}
+	c.Revealed = false
+}
+
+// NeedsOAuthApp reports whether connections to the service get OAuth client credentials,
+// shared per project (project scope) or per component (component scope).
+func NeedsOAuthApp(s *Service) bool { return s.Kind == KindInternal && s.Security == SecurityOAuth }
+
+// NeedsAPIKey reports whether each connection to the service gets API keys of its own.
+func NeedsAPIKey(s *Service) bool { return s.Kind == KindInternal && s.Security == SecurityAPIKey }
+
+// ServedEnvironments lists the environments (of envs, in order) where a connection to the
+// service can have values.
+func ServedEnvironments(s *Service, envs []string) []string {
+	var out []string
+	for _, env := range envs {
+		switch {
+		case s.Kind == KindInternal && s.URLs[env] != "",
+			s.Kind == KindThirdParty && len(s.EndpointsFor(env)) > 0,
+			s.Kind == KindDatabase && s.Values[env] != nil:
+			out = append(out, env)
+		}
+	}
+	return out
+}
+
+// ChooseEndpoints settles which endpoint of a third-party service serves each environment:
+// the one chosen, which must be allowed there, or else the first endpoint allowed there.
+// Other kinds have no endpoints to choose.
+func ChooseEndpoints(s *Service, envs []string, chosen map[string]string) (map[string]string, error) {
+	if s.Kind != KindThirdParty {
+		return nil, nil
+	}
+	fields := FieldErrors{}
+	out := map[string]string{}
+	for env, name := range chosen {
+		if name == "" {
+			continue
+		}
+		ok := false
+		for _, e := range s.EndpointsFor(env) {
+			ok = ok || e.Name == name
+		}
+		if !ok {
+			fields.Add("endpoints."+env, fmt.Sprintf("%s has no endpoint %q for %s.", s.Name, name, env))
+		}
+	}
+	for _, env := range envs {
+		allowed := s.EndpointsFor(env)
+		if len(allowed) == 0 {
+			continue
+		}
+		out[env] = allowed[0].Name
+		if name := chosen[env]; name != "" {
+			out[env] = name
+		}
+	}
+	return out, fields.Err()
+}
+
+// Credentials are the generated secrets of a connection, by environment: the OAuth client
+// of its shared application, or its own API keys.
+type Credentials struct {
+	ClientID     map[string]string
+	ClientSecret map[string]string
+	APIKey       map[string]string
+}
+
+// BuildParameters computes a connection's parameters, per kind and security scheme, with a
+// value in every environment the connection can serve.
+func BuildParameters(s *Service, envs []string, endpoints map[string]string, creds Credentials, tokenURL string) []ConnectionParameter {
+	params := []ConnectionParameter{}
+	add := func(name string, secret bool, value func(env string) string) {
+		p := ConnectionParameter{Name: name, Secret: secret, Values: map[string]string{}}
+		for _, env := range ServedEnvironments(s, envs) {
+			p.Values[env] = value(env)
+		}
+		params = append(params, p)
+	}
+	switch s.Kind {
+	case KindInternal:
+		add(ParamServiceURL, false, func(env string) string { return s.URLs[env] })
+		switch s.Security {
+		case SecurityOAuth:
+			add(ParamConsumerKey, false, func(env string) string { return creds.ClientID[env] })
+			add(ParamConsumerSecret, true, func(env string) string { return creds.ClientSecret[env] })
+			add(ParamTokenURL, false, func(string) string { return tokenURL })
+		case SecurityAPIKey:
+			add(ParamAPIKey, true, func(env string) string { return creds.APIKey[env] })
+		}
+	case KindThirdParty:
+		endpoint := func(env string) Endpoint {
+			for _, e := range s.Endpoints {
+				if e.Name == endpoints[env] {
+					return e
+				}
+			}
+			return Endpoint{}
+		}
+		add(ParamServiceURL, false, func(env string) string { return endpoint(env).URL })
+		for _, sp := range s.Parameters {
+			add(sp.Name, sp.Secret, func(env string) string { return endpoint(env).Values[sp.Name] })
+		}
+	case KindDatabase:
+		for _, dp := range DatabaseParameters {
+			add(dp.Name, dp.Secret, func(env string) string { return s.Values[env][dp.Name] })
+		}
+	}
+	return params
+}
+
+// ConnectionUpdate holds the fields of a connection that may change. Nil means unchanged.
+type ConnectionUpdate struct {
+	Name        *string `json:"name"`
+	Description *string `json:"description"`
+}
+
+// ConnectionFilter selects connections.
+type ConnectionFilter struct {
+	Project   string
+	Component string
+	// WithProjectConnections adds, for a component, the project connections it may use.
+	WithProjectConnections bool
+}
+
+// Consumer is a project or component that connects to a service.
+type Consumer struct {
+	ConnectionID string `json:"connection_id"`
+	Connection   string `json:"connection"`
+	Scope        Scope  `json:"scope"`
+	Project      string `json:"project"`
+	Component    string `json:"component,omitempty"`
+}
+
+// AccessToken is a signed token from the OAuth token endpoint.
+type AccessToken struct {
+	Token     string
+	ExpiresIn int
+}
+
+// APIKeyInfo says what a verified API key belongs to.
+type APIKeyInfo struct {
+	ConnectionID string `json:"connection_id"`
+	ServiceID    string `json:"service_id"`
+	Environment  string `json:"environment"`
+	Project      string `json:"project"`
+	Component    string `json:"component,omitempty"`
+}
+
+// ConnectionService manages connections, acting as the user in ctx. A connection in a
+// project the user may not see is ENOTFOUND; viewers never receive secret values.
+type ConnectionService interface {
+	// CreateConnection connects a project (c.Component empty) or a component to a service.
+	// The service must be visible and connectable from the project.
+	CreateConnection(ctx context.Context, c *Connection) error
+	FindConnections(ctx context.Context, filter ConnectionFilter) ([]*Connection, error)
+	// FindConnection returns a connection; with reveal, secret values are in clear (developers
+	// and admins only, and audited).
+	FindConnection(ctx context.Context, id string, reveal bool) (*Connection, error)
+	UpdateConnection(ctx context.Context, id string, upd ConnectionUpdate) (*Connection, error)
+	DeleteConnection(ctx context.Context, id string) error
+	// SharedWith lists the connections that share the connection's rotatable secret (its
+	// OAuth application, or just itself for an API key): the blast radius of a rotation.
+	SharedWith(ctx context.Context, id string) ([]*Connection, error)
+	// Rotate replaces the OAuth client secret or the API key of the connection in one
+	// environment and returns the connections that share it.
+	Rotate(ctx context.Context, id, environment string) ([]*Connection, error)
+	// FindConsumers lists the projects and components connected to a service.
+	FindConsumers(ctx context.Context, serviceID string) ([]*Consumer, error)
+}

@@ -1,0 +1,585 @@
+package db
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/junction-dev/junction"
+)
+
+// ConnectionService implements junction.ConnectionService.
+type ConnectionService struct {
+	db *DB
+	// TokenURL is the OAuth token endpoint that connections to OAuth services are given.
+	TokenURL string
+}
+
+var _ junction.ConnectionService = (*ConnectionService)(nil)
+
+// NewConnectionService returns a ConnectionService over db.
+func NewConnectionService(db *DB, tokenURL string) *ConnectionService {
+	return &ConnectionService{db: db, TokenURL: tokenURL}
+}
+
+// connectionRow is a connection as stored, before its parameters are built.
+type connectionRow struct {
+	c           junction.Connection
+	projectID   int64
+	componentID sql.NullInt64
+	appID       sql.NullInt64
+}
+
+const connectionSelect = `SELECT c.id, c.name, c.description, c.scope, p.handle, COALESCE(k.handle, ''),
+	c.service_id, c.endpoints, c.created_at, c.updated_at, c.project_id, c.component_id, c.oauth_app_id
+	FROM connections c JOIN projects p ON p.id = c.project_id LEFT JOIN components k ON k.id = c.component_id`
+
+func scanConnection(row interface{ Scan(...any) error }) (*connectionRow, error) {
+	var r connectionRow
+	var endpoints, created, updated string
+	if err := row.Scan(&r.c.ID, &r.c.Name, &r.c.Description, &r.c.Scope, &r.c.Project, &r.c.Component,
+		&r.c.Service.ID, &endpoints, &created, &updated, &r.projectID, &r.componentID, &r.appID); err != nil {
+		return nil, err
+	}
+	r.c.CreatedAt, r.c.UpdatedAt = parseTime(created), parseTime(updated)
+	if err := json.Unmarshal([]byte(endpoints), &r.c.Endpoints); err != nil {
+		return nil, fmt.Errorf("decode endpoints of %s: %w", r.c.ID, err)
+	}
+	return &r, nil
+}
+
+// serviceWithSecrets loads a service with its secret values in clear, for building the
+// parameters of its connections. It applies no visibility rule: callers have checked them.
+func (s *ConnectionService) serviceWithSecrets(ctx context.Context, tx *Tx, id string) (*junction.Service, error) {
+	var sealed []byte
+	row := tx.QueryRowContext(ctx, `SELECT `+serviceColumns+`, s.secrets`+serviceFrom+` WHERE s.id = ?`, id)
+	svc, err := scanService(row, &sealed)
+	if err != nil {
+		return nil, notFound(err, "Service not found.")
+	}
+	if len(sealed) == 0 {
+		return svc, nil
+	}
+	plain, err := s.db.sealer.Open(sealed, "services.secrets:"+id)
+	if err != nil {
+		return nil, fmt.Errorf("open secrets of service %s: %w", id, err)
+	}
+	var secrets map[string]string
+	if err := json.Unmarshal(plain, &secrets); err != nil {
+		return nil, err
+	}
+	for i, e := range svc.Endpoints {
+		for name := range e.Values {
+			if v, ok := secrets["endpoint/"+e.Name+"/"+name]; ok {
+				svc.Endpoints[i].Values[name] = v
+			}
+		}
+	}
+	for env, vals := range svc.Values {
+		for name := range vals {
+			if v, ok := secrets["env/"+env+"/"+name]; ok {
+				vals[name] = v
+			}
+		}
+	}
+	return svc, nil
+}
+
+// credentials loads the generated secrets of a connection in clear.
+func (s *ConnectionService) credentials(ctx context.Context, tx *Tx, r *connectionRow) (junction.Credentials, error) {
+	creds := junction.Credentials{ClientID: map[string]string{}, ClientSecret: map[string]string{}, APIKey: map[string]string{}}
+	if r.appID.Valid {
+		rows, err := tx.QueryContext(ctx, `SELECT environment, client_id, secret_sealed FROM oauth_credentials WHERE app_id = ?`, r.appID.Int64)
+		if err != nil {
+			return creds, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var env, clientID string
+			var sealed []byte
+			if err := rows.Scan(&env, &clientID, &sealed); err != nil {
+				return creds, err
+			}
+			secret, err := s.db.sealer.Open(sealed, "oauth_credentials:"+clientID)
+			if err != nil {
+				return creds, err
+			}
+			creds.ClientID[env], creds.ClientSecret[env] = clientID, string(secret)
+		}
+		if err := rows.Err(); err != nil {
+			return creds, err
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT environment, key_sealed FROM api_keys WHERE connection_id = ?`, r.c.ID)
+	if err != nil {
+		return creds, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var env string
+		var sealed []byte
+		if err := rows.Scan(&env, &sealed); err != nil {
+			return creds, err
+		}
+		key, err := s.db.sealer.Open(sealed, "api_keys:"+r.c.ID+":"+env)
+		if err != nil {
+			return creds, err
+		}
+		creds.APIKey[env] = string(key)
+	}
+	return creds, rows.Err()
+}
+
+// build fills a connection's service and parameters, masked unless reveal.
+func (s *ConnectionService) build(ctx context.Context, tx *Tx, r *connectionRow, role junction.Role, reveal bool) (*junction.Connection, error) {
+	svc, err := s.serviceWithSecrets(ctx, tx, r.c.Service.ID)
+	if err != nil {
+		return nil, err
+	}
+	envs, err := tx.environmentNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := s.credentials(ctx, tx, r)
+	if err != nil {
+		return nil, err
+	}
+	c := r.c
+	c.Service = junction.ServiceRef{ID: svc.ID, Name: svc.DisplayName(), Kind: svc.Kind, Version: svc.Version}
+	c.Parameters = junction.BuildParameters(svc, envs, c.Endpoints, creds, s.TokenURL)
+	c.Role, c.Revealed = role, true
+	if !reveal {
+		c.Mask()
+	}
+	return &c, nil
+}
+
+// findConnection loads a connection of a project the caller may see.
+func (s *ConnectionService) findConnection(ctx context.Context, tx *Tx, id string) (*connectionRow, *junction.Project, error) {
+	r, err := scanConnection(tx.QueryRowContext(ctx, connectionSelect+` WHERE c.id = ?`, id))
+	if err != nil {
+		return nil, nil, notFound(err, "Connection not found.")
+	}
+	p, err := findProject(ctx, tx, r.c.Project)
+	if junction.ErrorCode(err) == junction.ENOTFOUND {
+		return nil, nil, junction.Errorf(junction.ENOTFOUND, "Connection not found.")
+	} else if err != nil {
+		return nil, nil, err
+	}
+	return r, p, nil
+}
+
+func errConnectionNameTaken(c *junction.Connection) error {
+	msg := fmt.Sprintf("%s already has a connection named %q.", c.Owner(), c.Name)
+	return &junction.Error{Code: junction.ECONFLICT, Message: msg, Fields: map[string]string{"name": msg}}
+}
+
+// CreateConnection implements junction.ConnectionService. Everything happens in one
+// transaction: a failure leaves no connection, key or OAuth application behind.
+func (s *ConnectionService) CreateConnection(ctx context.Context, c *junction.Connection) error {
+	user, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		p, err := findWritableProject(ctx, tx, c.Project)
+		if err != nil {
+			return err
+		}
+		var componentID sql.NullInt64
+		scopeKey := "project:" + strconv.FormatInt(p.ID, 10)
+		c.Scope = junction.ScopeProject
+		if c.Component != "" {
+			comp, err := findComponent(ctx, tx, p, c.Component)
+			if err != nil {
+				return err
+			}
+			componentID = sql.NullInt64{Int64: comp.ID, Valid: true}
+			scopeKey = "component:" + strconv.FormatInt(comp.ID, 10)
+			c.Scope = junction.ScopeComponent
+		}
+		svc, err := findService(ctx, tx, c.Service.ID)
+		if err != nil {
+			return err
+		}
+		if err := svc.ConnectableFrom(p.Handle); err != nil {
+			return err
+		}
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		envs, err := tx.environmentNames(ctx)
+		if err != nil {
+			return err
+		}
+		if c.Endpoints, err = junction.ChooseEndpoints(svc, envs, c.Endpoints); err != nil {
+			return err
+		}
+		served := junction.ServedEnvironments(svc, envs)
+		var appID sql.NullInt64
+		if junction.NeedsOAuthApp(svc) {
+			id, err := s.ensureOAuthApp(ctx, tx, p.ID, componentID, served)
+			if err != nil {
+				return err
+			}
+			appID = sql.NullInt64{Int64: id, Valid: true}
+		}
+		endpoints, err := json.Marshal(c.Endpoints)
+		if err != nil {
+			return err
+		}
+		if c.Endpoints == nil {
+			endpoints = []byte("{}")
+		}
+		c.ID = junction.NewConnectionID()
+		_, err = tx.ExecContext(ctx, `INSERT INTO connections (id, name, description, scope, project_id, component_id,
+			scope_key, service_id, oauth_app_id, endpoints, created_by, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.Name, c.Description, string(c.Scope), p.ID, componentID, scopeKey, svc.ID, appID, string(endpoints),
+			user.ID, formatTime(tx.now), formatTime(tx.now))
+		if isUniqueViolation(err) {
+			return errConnectionNameTaken(c)
+		} else if err != nil {
+			return fmt.Errorf("create connection %q: %w", c.Name, err)
+		}
+		if junction.NeedsAPIKey(svc) {
+			for _, env := range served {
+				if err := s.setAPIKey(ctx, tx, c.ID, env); err != nil {
+					return err
+				}
+			}
+		}
+		r := &connectionRow{c: *c, projectID: p.ID, componentID: componentID, appID: appID}
+		r.c.CreatedAt, r.c.UpdatedAt = tx.now, tx.now
+		built, err := s.build(ctx, tx, r, p.Role, false)
+		if err != nil {
+			return err
+		}
+		*c = *built
+		return nil
+	})
+}
+
+// ensureOAuthApp returns the OAuth application shared by the project's project-scope
+// connections (componentID unset) or by the component's connections, creating it and its
+// client credentials for the given environments as needed.
+func (s *ConnectionService) ensureOAuthApp(ctx context.Context, tx *Tx, projectID int64, componentID sql.NullInt64, envs []string) (int64, error) {
+	var appID int64
+	var err error
+	if componentID.Valid {
+		err = tx.QueryRowContext(ctx, `SELECT id FROM oauth_apps WHERE component_id = ?`, componentID.Int64).Scan(&appID)
+	} else {
+		err = tx.QueryRowContext(ctx, `SELECT id FROM oauth_apps WHERE project_id = ?`, projectID).Scan(&appID)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		owner := sql.NullInt64{Int64: projectID, Valid: true}
+		if componentID.Valid {
+			owner = sql.NullInt64{}
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO oauth_apps (project_id, component_id, created_at) VALUES (?, ?, ?)`,
+			owner, componentID, formatTime(tx.now))
+		if err != nil {
+			return 0, fmt.Errorf("create OAuth application: %w", err)
+		}
+		appID, _ = res.LastInsertId()
+	} else if err != nil {
+		return 0, err
+	}
+	for _, env := range envs {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM oauth_credentials WHERE app_id = ? AND environment = ?)`, appID, env).Scan(&exists); err != nil {
+			return 0, err
+		}
+		if exists {
+			continue
+		}
+		clientID := "jci_" + randomString(15)
+		secret := "jcs_" + randomString(30)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO oauth_credentials (app_id, environment, client_id, secret_hash, secret_sealed, rotated_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, appID, env, clientID, hashSecret(secret),
+			s.db.sealer.Seal([]byte(secret), "oauth_credentials:"+clientID), formatTime(tx.now)); err != nil {
+			return 0, fmt.Errorf("create OAuth credentials: %w", err)
+		}
+	}
+	return appID, nil
+}
+
+// setAPIKey creates or replaces the API key of a connection in one environment.
+func (s *ConnectionService) setAPIKey(ctx context.Context, tx *Tx, connectionID, env string) error {
+	key := "jak_" + randomString(30)
+	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (connection_id, environment, key_hash, key_sealed, rotated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (connection_id, environment) DO UPDATE SET key_hash = excluded.key_hash, key_sealed = excluded.key_sealed,
+		rotated_at = excluded.rotated_at`,
+		connectionID, env, hashSecret(key), s.db.sealer.Seal([]byte(key), "api_keys:"+connectionID+":"+env), formatTime(tx.now))
+	return err
+}
+
+// FindConnections implements junction.ConnectionService.
+func (s *ConnectionService) FindConnections(ctx context.Context, f junction.ConnectionFilter) (list []*junction.Connection, err error) {
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		p, err := findProject(ctx, tx, f.Project)
+		if err != nil {
+			return err
+		}
+		where, args := ` WHERE c.project_id = ? AND c.scope = 'project'`, []any{p.ID}
+		if f.Component != "" {
+			comp, err := findComponent(ctx, tx, p, f.Component)
+			if err != nil {
+				return err
+			}
+			where, args = ` WHERE c.component_id = ?`, []any{comp.ID}
+			if f.WithProjectConnections {
+				where, args = ` WHERE c.component_id = ? OR (c.project_id = ? AND c.scope = 'project')`, []any{comp.ID, p.ID}
+			}
+		}
+		rows, err := tx.QueryContext(ctx, connectionSelect+where+` ORDER BY c.scope DESC, c.name COLLATE NOCASE`, args...)
+		if err != nil {
+			return err
+		}
+		var found []*connectionRow
+		for rows.Next() {
+			r, err := scanConnection(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			found = append(found, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range found {
+			c, err := s.build(ctx, tx, r, p.Role, false)
+			if err != nil {
+				return err
+			}
+			list = append(list, c)
+		}
+		return nil
+	})
+	return list, err
+}
+
+// FindConnection implements junction.ConnectionService.
+func (s *ConnectionService) FindConnection(ctx context.Context, id string, reveal bool) (c *junction.Connection, err error) {
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		r, p, err := s.findConnection(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if reveal && !p.Role.CanSeeSecrets() {
+			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot reveal secret values.")
+		}
+		c, err = s.build(ctx, tx, r, p.Role, reveal)
+		return err
+	})
+	if err == nil && reveal {
+		err = s.audit(ctx, "connection.reveal", id)
+	}
+	return c, err
+}
+
+// audit records an action on a secret.
+func (s *ConnectionService) audit(ctx context.Context, action, target string) error {
+	user, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.write.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target) VALUES (?, ?, ?, ?)`,
+		formatTime(s.db.Now()), user.Email, action, target)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}
+
+// UpdateConnection implements junction.ConnectionService.
+func (s *ConnectionService) UpdateConnection(ctx context.Context, id string, upd junction.ConnectionUpdate) (c *junction.Connection, err error) {
+	err = s.db.inTx(ctx, true, func(tx *Tx) error {
+		r, p, err := s.findConnection(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !p.Role.CanWrite() {
+			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change connections.")
+		}
+		if upd.Name != nil {
+			r.c.Name = *upd.Name
+		}
+		if upd.Description != nil {
+			r.c.Description = *upd.Description
+		}
+		if err := r.c.Validate(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE connections SET name = ?, description = ?, updated_at = ? WHERE id = ?`,
+			r.c.Name, r.c.Description, formatTime(tx.now), id)
+		if isUniqueViolation(err) {
+			return errConnectionNameTaken(&r.c)
+		} else if err != nil {
+			return err
+		}
+		r.c.UpdatedAt = tx.now
+		c, err = s.build(ctx, tx, r, p.Role, false)
+		return err
+	})
+	return c, err
+}
+
+// DeleteConnection implements junction.ConnectionService. The OAuth application goes with
+// its last connection.
+func (s *ConnectionService) DeleteConnection(ctx context.Context, id string) error {
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		r, p, err := s.findConnection(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !p.Role.CanWrite() {
+			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot delete connections.")
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE id = ?`, id); err != nil {
+			return err
+		}
+		if r.appID.Valid {
+			_, err = tx.ExecContext(ctx, `DELETE FROM oauth_apps WHERE id = ? AND NOT EXISTS (SELECT 1 FROM connections WHERE oauth_app_id = ?)`,
+				r.appID.Int64, r.appID.Int64)
+		}
+		return err
+	})
+}
+
+// SharedWith implements junction.ConnectionService.
+func (s *ConnectionService) SharedWith(ctx context.Context, id string) (list []*junction.Connection, err error) {
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		list, err = s.sharedWith(ctx, tx, id)
+		return err
+	})
+	return list, err
+}
+
+func (s *ConnectionService) sharedWith(ctx context.Context, tx *Tx, id string) ([]*junction.Connection, error) {
+	r, p, err := s.findConnection(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	var hasKeys bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE connection_id = ?)`, id).Scan(&hasKeys); err != nil {
+		return nil, err
+	}
+	switch {
+	case r.appID.Valid:
+		rows, err := tx.QueryContext(ctx, connectionSelect+` WHERE c.oauth_app_id = ? ORDER BY c.name COLLATE NOCASE`, r.appID.Int64)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var list []*junction.Connection
+		for rows.Next() {
+			other, err := scanConnection(rows)
+			if err != nil {
+				return nil, err
+			}
+			c := other.c
+			c.Role = p.Role
+			list = append(list, &c)
+		}
+		return list, rows.Err()
+	case hasKeys:
+		c := r.c
+		c.Role = p.Role
+		return []*junction.Connection{&c}, nil
+	}
+	return nil, junction.Errorf(junction.EINVALID, "Connection %s has no generated secret to rotate.", id)
+}
+
+// Rotate implements junction.ConnectionService.
+func (s *ConnectionService) Rotate(ctx context.Context, id, env string) (shared []*junction.Connection, err error) {
+	err = s.db.inTx(ctx, true, func(tx *Tx) error {
+		r, p, err := s.findConnection(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !p.Role.CanWrite() {
+			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot rotate secrets.")
+		}
+		if shared, err = s.sharedWith(ctx, tx, id); err != nil {
+			return err
+		}
+		if r.appID.Valid {
+			var clientID string
+			err := tx.QueryRowContext(ctx, `SELECT client_id FROM oauth_credentials WHERE app_id = ? AND environment = ?`, r.appID.Int64, env).Scan(&clientID)
+			if errors.Is(err, sql.ErrNoRows) {
+				return errNoSecretIn(env)
+			} else if err != nil {
+				return err
+			}
+			secret := "jcs_" + randomString(30)
+			_, err = tx.ExecContext(ctx, `UPDATE oauth_credentials SET secret_hash = ?, secret_sealed = ?, rotated_at = ? WHERE client_id = ?`,
+				hashSecret(secret), s.db.sealer.Seal([]byte(secret), "oauth_credentials:"+clientID), formatTime(tx.now), clientID)
+			if err != nil {
+				return err
+			}
+		} else {
+			var exists bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE connection_id = ? AND environment = ?)`, id, env).Scan(&exists); err != nil {
+				return err
+			} else if !exists {
+				return errNoSecretIn(env)
+			}
+			if err := s.setAPIKey(ctx, tx, id, env); err != nil {
+				return err
+			}
+		}
+		user, _ := caller(ctx)
+		_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target) VALUES (?, ?, ?, ?)`,
+			formatTime(tx.now), user.Email, "connection.rotate", id+" "+env)
+		return err
+	})
+	return shared, err
+}
+
+func errNoSecretIn(env string) error {
+	msg := fmt.Sprintf("The connection has no secret in environment %q.", env)
+	return &junction.Error{Code: junction.EINVALID, Message: msg, Fields: map[string]string{"environment": msg}}
+}
+
+// FindConsumers implements junction.ConnectionService. Only consumers in projects the caller
+// may see are listed.
+func (s *ConnectionService) FindConsumers(ctx context.Context, serviceID string) (list []*junction.Consumer, err error) {
+	user, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		if _, err := findService(ctx, tx, serviceID); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT c.id, c.name, c.scope, p.handle, COALESCE(k.handle, '')
+			FROM connections c JOIN projects p ON p.id = c.project_id LEFT JOIN components k ON k.id = c.component_id
+			WHERE c.service_id = ? AND (? OR c.project_id IN (SELECT project_id FROM project_members WHERE user_id = ?))
+			ORDER BY p.handle, k.handle, c.name`, serviceID, user.IsAdmin, user.ID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c junction.Consumer
+			if err := rows.Scan(&c.ConnectionID, &c.Connection, &c.Scope, &c.Project, &c.Component); err != nil {
+				return err
+			}
+			list = append(list, &c)
+		}
+		return rows.Err()
+	})
+	return list, err
+}
+
+// constantTimeEqual compares two secret hashes without leaking where they differ.
+func constantTimeEqual(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
