@@ -257,6 +257,18 @@ type APIKeyInfo struct {
 	Component    string `json:"component,omitempty"`
 }
 
+// TokenService issues OAuth access tokens to connections' clients and checks API keys for
+// the services they call.
+type TokenService interface {
+	// IssueToken checks client credentials and returns a signed token; EUNAUTHORIZED for
+	// wrong credentials, EINVALID for an audience the client has no connection to.
+	IssueToken(ctx context.Context, clientID, clientSecret, audience string) (*AccessToken, error)
+	// JWKS returns the public keys that verify issued tokens, as a JSON Web Key Set.
+	JWKS(ctx context.Context) ([]byte, error)
+	// VerifyAPIKey tells what an API key belongs to; EUNAUTHORIZED for unknown keys.
+	VerifyAPIKey(ctx context.Context, key string) (*APIKeyInfo, error)
+}
+
 // ConnectionService manages connections, acting as the user in ctx. A connection in a
 // project the user may not see is ENOTFOUND; viewers never receive secret values.
 type ConnectionService interface {
@@ -277,4 +289,5 @@ type ConnectionService interface {
 	Rotate(ctx context.Context, id, environment string) ([]*Connection, error)
 	// FindConsumers lists the projects and components connected to a service.
 	FindConsumers(ctx context.Context, serviceID string) ([]*Consumer, error)
+	TokenService
 }

@@ -37,6 +37,7 @@ type Handler struct {
 	Components   junction.ComponentService
 	Environments junction.EnvironmentService
 	Services     junction.ServiceService
+	Connections  junction.ConnectionService
 	Sessions     Sessions
 	Logger       *slog.Logger
 }

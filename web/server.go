@@ -29,6 +29,7 @@ type Services struct {
 	Components   junction.ComponentService
 	Environments junction.EnvironmentService
 	Services     junction.ServiceService
+	Connections  junction.ConnectionService
 }
 
 // Server is the console's HTTP server.
@@ -59,7 +60,8 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	h := &handlers.Handler{
 		Users: services.Users, Projects: services.Projects, Components: services.Components,
-		Environments: services.Environments, Services: services.Services, Sessions: s.sessions, Logger: logger,
+		Environments: services.Environments, Services: services.Services, Connections: services.Connections,
+		Sessions: s.sessions, Logger: logger,
 	}
 	s.echo.HTTPErrorHandler = h.HandleError
 	s.echo.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusPermanentRedirect}))
@@ -86,6 +88,9 @@ func (s *Server) routes(h *handlers.Handler) {
 	e.POST("/login", h.Login, s.limitSignIn)
 	e.GET("/logout", h.LogoutPage)
 	e.POST("/logout", h.Logout)
+	e.POST("/oauth2/token", h.Token)
+	e.GET("/.well-known/jwks.json", h.JWKS)
+	e.POST("/api/v1/api-keys/verify", h.APIVerifyAPIKey)
 
 	// Everything below needs a signed-in user (see requireUser). Groups carry no middleware,
 	// so that a wrong method on a known path stays 405 rather than a group catch-all 404.
@@ -149,6 +154,14 @@ func (s *Server) routes(h *handlers.Handler) {
 	api.GET("/services/:id", h.APIService)
 	api.PATCH("/services/:id", h.APIUpdateService)
 	api.DELETE("/services/:id", h.APIDeleteService)
+	api.GET("/projects/:p/connections", h.APIProjectConnections)
+	api.POST("/projects/:p/connections", h.APICreateConnection)
+	api.GET("/projects/:p/components/:c/connections", h.APIComponentConnections)
+	api.POST("/projects/:p/components/:c/connections", h.APICreateConnection)
+	api.GET("/connections/:id", h.APIConnection)
+	api.PATCH("/connections/:id", h.APIUpdateConnection)
+	api.DELETE("/connections/:id", h.APIDeleteConnection)
+	api.POST("/connections/:id/rotate", h.APIRotateConnection)
 }
 
 // ServeHTTP lets tests drive the server without a listener.
@@ -269,7 +282,8 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		if c.Path() == "/healthz" || strings.HasPrefix(req.URL.Path, static.Prefix) {
+		if c.Path() == "/healthz" || strings.HasPrefix(req.URL.Path, static.Prefix) || machinePaths[req.URL.Path] {
+			// The token endpoint reads its own Basic credentials; machines have no session.
 			return next(c)
 		}
 		ctx := req.Context()
@@ -300,7 +314,12 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // publicPaths are the only routes that anonymous visitors reach.
-var publicPaths = map[string]bool{"/healthz": true, "/login": true, "/logout": true}
+var publicPaths = map[string]bool{"/healthz": true, "/login": true, "/logout": true,
+	"/oauth2/token": true, "/.well-known/jwks.json": true, "/api/v1/api-keys/verify": true}
+
+// machinePaths are called by services, not browsers: they carry no session and need no
+// CSRF token.
+var machinePaths = map[string]bool{"/oauth2/token": true, "/api/v1/api-keys/verify": true}
 
 // requireUser sends anonymous page requests to the sign-in page and answers 401 to the API;
 // only the sign-in pages, the health check and static files are public.
@@ -334,7 +353,7 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			return next(c)
 		}
-		if c.Get(ctxAuthMethod) == "token" || s.sessions.validCSRF(c) {
+		if c.Get(ctxAuthMethod) == "token" || machinePaths[c.Request().URL.Path] || s.sessions.validCSRF(c) {
 			return next(c)
 		}
 		if junction.UserFromContext(c.Request().Context()) == nil && !publicPaths[c.Request().URL.Path] {

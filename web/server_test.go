@@ -48,6 +48,7 @@ func newTestServer(tb testing.TB) *testServer {
 		Components:   db.NewComponentService(store),
 		Environments: db.NewEnvironmentService(store),
 		Services:     db.NewServiceService(store),
+		Connections:  db.NewConnectionService(store, "http://junction.test/oauth2/token"),
 	}
 	server := web.NewServer(svc, db.DeriveKey(key, "hash"), db.DeriveKey(key, "block"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ts := &testServer{Server: httptest.NewServer(server), store: store, svc: svc}

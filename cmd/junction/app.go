@@ -24,6 +24,9 @@ type Config struct {
 	AdminEmail    string
 	AdminPassword string
 	Demo          bool
+	// PublicURL is where browsers and services reach the console (JUNCTION_PUBLIC_URL), for
+	// the TokenURL that connections get; empty means the listen address.
+	PublicURL string
 	// PasswordCost overrides the bcrypt cost (tests lower it); zero keeps the default.
 	PasswordCost int
 	Logger       *slog.Logger
@@ -36,6 +39,8 @@ type App struct {
 	Server   *web.Server
 	// DemoAdded reports whether this start seeded the demo organization.
 	DemoAdded bool
+
+	connections *db.ConnectionService // its TokenURL is known once the server listens
 }
 
 // openDB loads the key and opens the database, applying migrations.
@@ -65,6 +70,7 @@ func services(store *db.DB, passwordCost int) web.Services {
 		Components:   db.NewComponentService(store),
 		Environments: db.NewEnvironmentService(store),
 		Services:     db.NewServiceService(store),
+		Connections:  db.NewConnectionService(store, ""),
 	}
 }
 
@@ -76,6 +82,7 @@ func OpenApp(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	app := &App{DB: store, Services: services(store, cfg.PasswordCost)}
+	app.connections = app.Services.Connections.(*db.ConnectionService)
 	if err := app.bootstrapAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
 		store.Close()
 		return nil, err
@@ -92,6 +99,11 @@ func OpenApp(ctx context.Context, cfg Config) (*App, error) {
 		store.Close()
 		return nil, err
 	}
+	publicURL := strings.TrimSuffix(cfg.PublicURL, "/")
+	if publicURL == "" {
+		publicURL = app.Server.URL()
+	}
+	app.connections.TokenURL = publicURL + "/oauth2/token"
 	return app, nil
 }
 

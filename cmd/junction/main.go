@@ -26,7 +26,8 @@ const (
 const usage = `Usage: junction <command> [flags]
 
 Commands:
-  serve [--addr A] [--db F] [--demo]      run the console
+  serve [--addr A] [--db F] [--demo] [--public-url U]
+                                          run the console
   migrate [--db F]                        apply schema migrations and exit
   user create --email E --password P [--admin] [--db F]
                                           add a user
@@ -34,7 +35,7 @@ Commands:
                                           create a personal access token; prints only the token
   backup [--db F] OUT                     write a consistent copy of the database to OUT
 
-Environment: JUNCTION_ADDR, JUNCTION_DB, JUNCTION_SECRET_KEY,
+Environment: JUNCTION_ADDR, JUNCTION_DB, JUNCTION_SECRET_KEY, JUNCTION_PUBLIC_URL,
              JUNCTION_ADMIN_EMAIL, JUNCTION_ADMIN_PASSWORD
 `
 
@@ -129,6 +130,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	addr := fs.String("addr", envOr(getenv, "JUNCTION_ADDR", "127.0.0.1:8080"), "listen address")
 	dbPath := fs.String("db", envOr(getenv, "JUNCTION_DB", "junction.db"), "SQLite database file")
 	demo := fs.Bool("demo", false, "seed an example organization")
+	publicURL := fs.String("public-url", getenv("JUNCTION_PUBLIC_URL"), "URL where browsers and services reach the console")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -136,7 +138,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	app, err := OpenApp(ctx, Config{
 		Addr: *addr, DBPath: *dbPath, SecretKey: getenv("JUNCTION_SECRET_KEY"),
 		AdminEmail: getenv("JUNCTION_ADMIN_EMAIL"), AdminPassword: getenv("JUNCTION_ADMIN_PASSWORD"),
-		Demo: *demo, Logger: logger,
+		Demo: *demo, PublicURL: *publicURL, Logger: logger,
 	})
 	if err != nil {
 		return err

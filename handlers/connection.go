@@ -1,0 +1,208 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/junction-dev/junction"
+)
+
+// connectionBody is the JSON body that creates a connection.
+type connectionBody struct {
+	Name        string            `json:"name"`
+	Description string            `json:"description"`
+	ServiceID   string            `json:"service_id"`
+	Endpoints   map[string]string `json:"endpoints"`
+}
+
+// APIProjectConnections lists a project's connections: GET /api/v1/projects/:p/connections.
+func (h *Handler) APIProjectConnections(c echo.Context) error {
+	list, err := h.Connections.FindConnections(c.Request().Context(), junction.ConnectionFilter{Project: c.Param("p")})
+	if err != nil {
+		return err
+	}
+	return writePage(c, list)
+}
+
+// APIComponentConnections lists a component's connections and the project connections it may
+// use: GET /api/v1/projects/:p/components/:c/connections.
+func (h *Handler) APIComponentConnections(c echo.Context) error {
+	list, err := h.Connections.FindConnections(c.Request().Context(),
+		junction.ConnectionFilter{Project: c.Param("p"), Component: c.Param("c"), WithProjectConnections: true})
+	if err != nil {
+		return err
+	}
+	return writePage(c, list)
+}
+
+// APICreateConnection creates a project connection (POST /api/v1/projects/:p/connections) or a
+// component connection (POST /api/v1/projects/:p/components/:c/connections).
+func (h *Handler) APICreateConnection(c echo.Context) error {
+	var body connectionBody
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if strings.TrimSpace(body.ServiceID) == "" {
+		return &junction.Error{Code: junction.EINVALID, Message: "Name the service to connect to.",
+			Fields: map[string]string{"service_id": "Required."}}
+	}
+	conn := &junction.Connection{Name: body.Name, Description: body.Description, Project: c.Param("p"), Component: c.Param("c"),
+		Service: junction.ServiceRef{ID: body.ServiceID}, Endpoints: body.Endpoints}
+	if err := h.Connections.CreateConnection(c.Request().Context(), conn); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, conn)
+}
+
+// APIConnection answers a connection: GET /api/v1/connections/:id, with ?reveal=true for
+// secret values in clear (developers and admins; audited).
+func (h *Handler) APIConnection(c echo.Context) error {
+	reveal, _ := strconv.ParseBool(c.QueryParam("reveal"))
+	conn, err := h.Connections.FindConnection(c.Request().Context(), c.Param("id"), reveal)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, conn)
+}
+
+// APIUpdateConnection renames a connection or changes its description:
+// PATCH /api/v1/connections/:id.
+func (h *Handler) APIUpdateConnection(c echo.Context) error {
+	var upd junction.ConnectionUpdate
+	if err := decodeJSON(c, &upd); err != nil {
+		return err
+	}
+	conn, err := h.Connections.UpdateConnection(c.Request().Context(), c.Param("id"), upd)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, conn)
+}
+
+// APIDeleteConnection deletes a connection and answers it as it was:
+// DELETE /api/v1/connections/:id.
+func (h *Handler) APIDeleteConnection(c echo.Context) error {
+	ctx := c.Request().Context()
+	conn, err := h.Connections.FindConnection(ctx, c.Param("id"), false)
+	if err != nil {
+		return err
+	}
+	if err := h.Connections.DeleteConnection(ctx, conn.ID); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, conn)
+}
+
+// rotation is the answer of a rotation: what changed and who shares it.
+type rotation struct {
+	Environment string        `json:"environment"`
+	Connections []sharedEntry `json:"connections"`
+}
+
+type sharedEntry struct {
+	ID        string         `json:"id"`
+	Name      string         `json:"name"`
+	Scope     junction.Scope `json:"scope"`
+	Project   string         `json:"project"`
+	Component string         `json:"component,omitempty"`
+}
+
+func sharedEntries(list []*junction.Connection) []sharedEntry {
+	out := make([]sharedEntry, len(list))
+	for i, s := range list {
+		out[i] = sharedEntry{ID: s.ID, Name: s.Name, Scope: s.Scope, Project: s.Project, Component: s.Component}
+	}
+	return out
+}
+
+// APIRotateConnection rotates the OAuth client secret or API key of a connection in one
+// environment: POST /api/v1/connections/:id/rotate {"environment":"development"}.
+func (h *Handler) APIRotateConnection(c echo.Context) error {
+	var body struct {
+		Environment string `json:"environment"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if body.Environment == "" {
+		return &junction.Error{Code: junction.EINVALID, Message: "Name the environment to rotate.",
+			Fields: map[string]string{"environment": "Required."}}
+	}
+	shared, err := h.Connections.Rotate(c.Request().Context(), c.Param("id"), body.Environment)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rotation{Environment: body.Environment, Connections: sharedEntries(shared)})
+}
+
+// APIVerifyAPIKey tells a provider what an API key belongs to: POST /api/v1/api-keys/verify
+// {"key":"jak_…"}; 401 for unknown or rotated keys. It needs no sign-in: providers call it.
+func (h *Handler) APIVerifyAPIKey(c echo.Context) error {
+	var body struct {
+		Key string `json:"key"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	info, err := h.Connections.VerifyAPIKey(c.Request().Context(), body.Key)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"valid": true, "connection_id": info.ConnectionID, "service_id": info.ServiceID,
+		"environment": info.Environment, "project": info.Project, "component": info.Component})
+}
+
+// oauthError is the error answer of the token endpoint (RFC 6749, section 5.2).
+func oauthError(c echo.Context, status int, code, description string) error {
+	if status == http.StatusUnauthorized {
+		c.Response().Header().Set("WWW-Authenticate", `Basic realm="junction"`)
+	}
+	return c.JSON(status, map[string]string{"error": code, "error_description": description})
+}
+
+// Token is the OAuth 2.0 token endpoint: POST /oauth2/token with grant_type=client_credentials
+// and the client authenticated by HTTP Basic or form fields. It answers a short-lived ES256
+// JWT whose audience is the services the client's application connects to.
+func (h *Handler) Token(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	if c.FormValue("grant_type") != "client_credentials" {
+		return oauthError(c, http.StatusBadRequest, "unsupported_grant_type", "Use grant_type=client_credentials.")
+	}
+	clientID, secret, basic := c.Request().BasicAuth()
+	if basic {
+		// RFC 6749 2.3.1: the Basic credentials are form-encoded.
+		clientID, _ = url.QueryUnescape(clientID)
+		secret, _ = url.QueryUnescape(secret)
+	} else {
+		clientID, secret = c.FormValue("client_id"), c.FormValue("client_secret")
+	}
+	if clientID == "" || secret == "" {
+		return oauthError(c, http.StatusUnauthorized, "invalid_client", "Authenticate the client with HTTP Basic or client_id and client_secret.")
+	}
+	token, err := h.Connections.IssueToken(c.Request().Context(), clientID, secret, c.FormValue("audience"))
+	switch junction.ErrorCode(err) {
+	case "":
+	case junction.EUNAUTHORIZED:
+		return oauthError(c, http.StatusUnauthorized, "invalid_client", junction.ErrorMessage(err))
+	case junction.EINVALID:
+		return oauthError(c, http.StatusBadRequest, "invalid_target", junction.ErrorMessage(err))
+	default:
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"access_token": token.Token, "token_type": "Bearer", "expires_in": token.ExpiresIn})
+}
+
+// JWKS publishes the keys that verify access tokens: GET /.well-known/jwks.json.
+func (h *Handler) JWKS(c echo.Context) error {
+	keys, err := h.Connections.JWKS(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.JSONBlob(http.StatusOK, keys)
+}
+
