@@ -51,12 +51,7 @@ func (h *Handler) ComponentPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	endpoints, err := h.Services.FindComponentServices(ctx, p.Handle, comp.Handle)
-	if err != nil {
-		return err
-	}
-	form := views.ComponentForm{Name: comp.Name, Type: comp.Type}
-	return render(c, http.StatusOK, views.ComponentPage(h.page(c, comp.Name, "projects"), p, comp, form, endpoints))
+	return h.renderComponent(c, http.StatusOK, p, comp, views.ComponentForm{Name: comp.Name, Type: comp.Type})
 }
 
 // UpdateComponent handles the component settings form: POST /projects/:p/components/:c.
@@ -73,12 +68,7 @@ func (h *Handler) UpdateComponent(c echo.Context) error {
 		if cerr != nil {
 			return cerr
 		}
-		endpoints, serr := h.Services.FindComponentServices(ctx, p.Handle, current.Handle)
-		if serr != nil {
-			return serr
-		}
-		form := views.ComponentForm{Name: name, Type: typ, Errors: junction.ErrorFields(err)}
-		return render(c, formStatus(err), views.ComponentPage(h.page(c, current.Name, "projects"), p, current, form, endpoints))
+		return h.renderComponent(c, formStatus(err), p, current, views.ComponentForm{Name: name, Type: typ, Errors: junction.ErrorFields(err)})
 	} else if err != nil {
 		return err
 	}
@@ -167,4 +157,18 @@ func (h *Handler) APIDeleteComponent(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, comp)
+}
+
+// renderComponent renders the component page with its endpoints and connections.
+func (h *Handler) renderComponent(c echo.Context, status int, p *junction.Project, comp *junction.Component, form views.ComponentForm) error {
+	ctx := c.Request().Context()
+	endpoints, err := h.Services.FindComponentServices(ctx, p.Handle, comp.Handle)
+	if err != nil {
+		return err
+	}
+	connections, err := h.Connections.FindConnections(ctx, junction.ConnectionFilter{Project: p.Handle, Component: comp.Handle, WithProjectConnections: true})
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.ComponentPage(h.page(c, comp.Name, "projects"), p, comp, form, endpoints, connections))
 }

@@ -205,4 +205,3 @@ func (h *Handler) JWKS(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "public, max-age=300")
 	return c.JSONBlob(http.StatusOK, keys)
 }
-

@@ -63,8 +63,12 @@ func (h *Handler) projectView(c echo.Context, handle string) (views.ProjectView,
 	if err != nil {
 		return views.ProjectView{}, err
 	}
+	connections, err := h.Connections.FindConnections(ctx, junction.ConnectionFilter{Project: handle})
+	if err != nil {
+		return views.ProjectView{}, err
+	}
 	return views.ProjectView{
-		Project: p, Components: components, Members: members,
+		Project: p, Components: components, Members: members, Connections: connections,
 		Edit:   views.ProjectForm{Name: p.Name, Description: p.Description},
 		Member: views.MemberForm{Role: junction.RoleDeveloper},
 	}, nil

@@ -115,7 +115,11 @@ func (h *Handler) ServicePage(c echo.Context) error {
 	writable := slices.DeleteFunc(projects, func(p *junction.Project) bool {
 		return !p.Role.CanWrite() || svc.ConnectableFrom(p.Handle) != nil
 	})
-	v := views.ServiceView{Service: svc, Environments: envs, Projects: writable}
+	consumers, err := h.Connections.FindConsumers(ctx, svc.ID)
+	if err != nil {
+		return err
+	}
+	v := views.ServiceView{Service: svc, Environments: envs, Projects: writable, Consumers: consumers}
 	return render(c, http.StatusOK, views.ServicePage(h.page(c, svc.DisplayName(), "services"), v))
 }
 
@@ -138,29 +142,6 @@ func (h *Handler) ConnectService(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/projects/"+url.PathEscape(p.Handle)+"/connections/new?service="+url.QueryEscape(svc.ID))
-}
-
-// ConnectionPreviewPage is the destination of the Connect entry point:
-// GET /projects/:p/connections/new?service=ID shows what the connection will contain.
-func (h *Handler) ConnectionPreviewPage(c echo.Context) error {
-	ctx := c.Request().Context()
-	p, err := h.Projects.FindProject(ctx, c.Param("p"))
-	if err != nil {
-		return err
-	}
-	svc, err := h.Services.FindService(ctx, c.QueryParam("service"))
-	if err != nil {
-		return err
-	}
-	if err := svc.ConnectableFrom(p.Handle); err != nil {
-		return err
-	}
-	envs, err := h.environmentNames(c)
-	if err != nil {
-		return err
-	}
-	v := views.ServiceView{Service: svc, Environments: envs}
-	return render(c, http.StatusOK, views.ConnectionPreviewPage(h.page(c, "Connect "+svc.DisplayName(), "services"), p, v))
 }
 
 // SetServiceListing removes a service from the catalog or returns it: POST /services/:id/listing.

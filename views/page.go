@@ -259,3 +259,13 @@ func secretAttrs(secret bool) templ.Attributes {
 	}
 	return templ.Attributes{"type": "text", "autocomplete": "off"}
 }
+
+func byScope(list []*junction.Connection, scope junction.Scope) []*junction.Connection {
+	var out []*junction.Connection
+	for _, c := range list {
+		if c.Scope == scope {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -83,9 +83,26 @@ func SeedDemo(ctx context.Context, svc web.Services) (bool, error) {
 			}
 		}
 	}
+	ids := map[string]string{}
 	for _, service := range demoCatalog() {
-		if err := svc.Services.CreateService(ctx, &service); err != nil && junction.ErrorCode(err) != junction.ECONFLICT {
+		err := svc.Services.CreateService(ctx, &service)
+		if err != nil && junction.ErrorCode(err) != junction.ECONFLICT {
 			return false, fmt.Errorf("service %s: %w", service.Name, err)
+		}
+		if err == nil {
+			ids[service.Name] = service.ID
+		}
+	}
+	// Connections only on the first seeding: later starts find the services taken.
+	for _, c := range demoConnections {
+		id, ok := ids[c.service]
+		if !ok {
+			continue
+		}
+		conn := &junction.Connection{Name: c.name, Description: c.description, Project: c.project, Component: c.component,
+			Service: junction.ServiceRef{ID: id}}
+		if err := svc.Connections.CreateConnection(ctx, conn); err != nil && junction.ErrorCode(err) != junction.ECONFLICT {
+			return false, fmt.Errorf("connection %s: %w", c.name, err)
 		}
 	}
 	return added, nil
@@ -103,4 +120,17 @@ func ensureUser(ctx context.Context, users junction.UserService, email string, a
 		return nil, false, fmt.Errorf("user %s: %w", email, err)
 	}
 	return user, true, nil
+}
+
+// demoConnections include two project connections of the shop to OAuth services, which share
+// one OAuth application, and component connections of several kinds.
+var demoConnections = []struct{ project, component, service, name, description string }{
+	{"shop", "", "Identity API", "identity", "Sign-in for every shop component."},
+	{"shop", "", "Reports API", "reports", "Sales figures."},
+	{"shop", "", "SendGrid", "mail", "Order confirmations."},
+	{"shop", "orders", "orders-db", "orders-db", "The orders database."},
+	{"shop", "orders", "Twilio", "twilio", "Delivery text messages."},
+	{"shop", "payments", "Stripe", "stripe", "Card payments."},
+	{"shop", "payments", "Payments API", "payments-api", "Refunds from the back office."},
+	{"analytics", "dashboard", "Orders API", "orders", "Order statistics."},
 }

@@ -1,0 +1,207 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/junction-dev/junction"
+	"github.com/junction-dev/junction/views"
+)
+
+// newConnectionView loads the project, the component (for component routes) and the service
+// of the create connection page.
+func (h *Handler) newConnectionView(c echo.Context, serviceID string) (views.NewConnectionView, error) {
+	ctx := c.Request().Context()
+	var v views.NewConnectionView
+	p, err := h.Projects.FindProject(ctx, c.Param("p"))
+	if err != nil {
+		return v, err
+	}
+	if !p.Role.CanWrite() {
+		return v, junction.Errorf(junction.EFORBIDDEN, "Viewers cannot create connections.")
+	}
+	v.Project = p
+	if c.Param("c") != "" {
+		if v.Component, err = h.Components.FindComponent(ctx, p.Handle, c.Param("c")); err != nil {
+			return v, err
+		}
+	}
+	if v.Environments, err = h.environmentNames(c); err != nil {
+		return v, err
+	}
+	if serviceID != "" {
+		if v.Service, err = h.Services.FindService(ctx, serviceID); err != nil {
+			return v, err
+		}
+		if err := v.Service.ConnectableFrom(p.Handle); err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+// NewConnectionPage shows the create connection form, or a service picker first:
+// GET /projects/:p/connections/new and /projects/:p/components/:c/connections/new.
+func (h *Handler) NewConnectionPage(c echo.Context) error {
+	v, err := h.newConnectionView(c, c.QueryParam("service"))
+	if err != nil {
+		return err
+	}
+	if v.Service == nil {
+		v.Query = c.QueryParam("q")
+		found, _, _, err := h.Services.FindServices(c.Request().Context(),
+			junction.ServiceFilter{Query: v.Query, Page: junction.NewPage(1, 30)})
+		if err != nil {
+			return err
+		}
+		for _, s := range found {
+			if s.ConnectableFrom(v.Project.Handle) == nil {
+				v.Picker = append(v.Picker, s)
+			}
+		}
+	} else {
+		v.Form = views.ConnectionForm{Name: v.Service.Name, Endpoints: map[string]string{}}
+	}
+	return render(c, http.StatusOK, views.NewConnectionPage(h.page(c, "New connection", "projects"), v))
+}
+
+// CreateConnectionForm handles the create connection form: POST /projects/:p/connections and
+// /projects/:p/components/:c/connections.
+func (h *Handler) CreateConnectionForm(c echo.Context) error {
+	v, err := h.newConnectionView(c, c.FormValue("service_id"))
+	if err != nil {
+		return err
+	}
+	if v.Service == nil {
+		return junction.Errorf(junction.EINVALID, "Pick a service to connect to.")
+	}
+	v.Form = views.ConnectionForm{Name: c.FormValue("name"), Description: c.FormValue("description"), Endpoints: map[string]string{}}
+	for _, env := range v.Environments {
+		if e := c.FormValue("endpoints." + env); e != "" {
+			v.Form.Endpoints[env] = e
+		}
+	}
+	conn := &junction.Connection{Name: v.Form.Name, Description: v.Form.Description, Project: v.Project.Handle,
+		Service: junction.ServiceRef{ID: v.Service.ID}, Endpoints: v.Form.Endpoints}
+	if v.Component != nil {
+		conn.Component = v.Component.Handle
+	}
+	if err := h.Connections.CreateConnection(c.Request().Context(), conn); isFormError(err) {
+		v.Form.Errors, v.Form.Message = junction.ErrorFields(err), ""
+		if len(v.Form.Errors) == 0 {
+			v.Form.Message = junction.ErrorMessage(err)
+		}
+		return render(c, formStatus(err), views.NewConnectionPage(h.page(c, "New connection", "projects"), v))
+	} else if err != nil {
+		return err
+	}
+	return h.redirect(c, "/connections/"+conn.ID, "Connection "+conn.Name+" created.")
+}
+
+func (h *Handler) connectionView(c echo.Context, reveal bool) (views.ConnectionView, error) {
+	conn, err := h.Connections.FindConnection(c.Request().Context(), c.Param("id"), reveal)
+	if err != nil {
+		return views.ConnectionView{}, err
+	}
+	envs, err := h.environmentNames(c)
+	if err != nil {
+		return views.ConnectionView{}, err
+	}
+	v := views.ConnectionView{Connection: conn, Environments: envs, Edit: views.ConnectionForm{Name: conn.Name, Description: conn.Description}}
+	if conn.Role.CanWrite() {
+		_, err := h.Connections.SharedWith(c.Request().Context(), conn.ID)
+		v.Rotatable = err == nil
+	}
+	return v, nil
+}
+
+// ConnectionPage shows a connection: GET /connections/:id (?reveal=true without JavaScript).
+func (h *Handler) ConnectionPage(c echo.Context) error {
+	reveal, _ := strconv.ParseBool(c.QueryParam("reveal"))
+	v, err := h.connectionView(c, reveal)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.ConnectionPage(h.page(c, v.Connection.Name, "projects"), v))
+}
+
+// ConnectionParameters is the parameter table that Reveal swaps in:
+// GET /connections/:id/parameters?reveal=true.
+func (h *Handler) ConnectionParameters(c echo.Context) error {
+	reveal, _ := strconv.ParseBool(c.QueryParam("reveal"))
+	v, err := h.connectionView(c, reveal)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.ConnectionParameters(v.Connection, v.Environments))
+}
+
+// UpdateConnectionForm handles the connection settings form: POST /connections/:id.
+func (h *Handler) UpdateConnectionForm(c echo.Context) error {
+	name, description := c.FormValue("name"), c.FormValue("description")
+	conn, err := h.Connections.UpdateConnection(c.Request().Context(), c.Param("id"), junction.ConnectionUpdate{Name: &name, Description: &description})
+	if isFormError(err) {
+		v, verr := h.connectionView(c, false)
+		if verr != nil {
+			return verr
+		}
+		v.Edit = views.ConnectionForm{Name: name, Description: description, Errors: junction.ErrorFields(err)}
+		return render(c, formStatus(err), views.ConnectionPage(h.page(c, v.Connection.Name, "projects"), v))
+	} else if err != nil {
+		return err
+	}
+	return h.redirect(c, "/connections/"+conn.ID, "Connection saved.")
+}
+
+// DeleteConnectionForm deletes a connection after confirmation: POST /connections/:id/delete.
+func (h *Handler) DeleteConnectionForm(c echo.Context) error {
+	ctx := c.Request().Context()
+	conn, err := h.Connections.FindConnection(ctx, c.Param("id"), false)
+	if err != nil {
+		return err
+	}
+	if !conn.Role.CanWrite() {
+		return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot delete connections.")
+	}
+	if c.FormValue("confirm") != "yes" {
+		return render(c, http.StatusOK, views.ConnectionDeletePage(h.page(c, "Delete "+conn.Name, "projects"), conn))
+	}
+	if err := h.Connections.DeleteConnection(ctx, conn.ID); err != nil {
+		return err
+	}
+	back := "/projects/" + conn.Project
+	if conn.Scope == junction.ScopeComponent {
+		back += "/components/" + conn.Component
+	}
+	return h.redirect(c, back, "Connection "+conn.Name+" deleted.")
+}
+
+// RotatePage shows who shares the secret before rotating it: GET /connections/:id/rotate.
+func (h *Handler) RotatePage(c echo.Context) error {
+	ctx := c.Request().Context()
+	conn, err := h.Connections.FindConnection(ctx, c.Param("id"), false)
+	if err != nil {
+		return err
+	}
+	if !conn.Role.CanWrite() {
+		return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot rotate secrets.")
+	}
+	shared, err := h.Connections.SharedWith(ctx, conn.ID)
+	if err != nil {
+		return err
+	}
+	env := c.QueryParam("environment")
+	return render(c, http.StatusOK, views.RotatePage(h.page(c, "Rotate "+conn.Name, "projects"), conn, env, shared))
+}
+
+// RotateForm rotates the secret: POST /connections/:id/rotate.
+func (h *Handler) RotateForm(c echo.Context) error {
+	env := c.FormValue("environment")
+	shared, err := h.Connections.Rotate(c.Request().Context(), c.Param("id"), env)
+	if err != nil {
+		return err
+	}
+	return h.redirect(c, "/connections/"+c.Param("id"), "New secret in "+env+" for "+strconv.Itoa(len(shared))+" connection(s).")
+}
