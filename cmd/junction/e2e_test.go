@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
@@ -357,6 +358,14 @@ func TestDemoScreenshots(t *testing.T) {
 		b.run(t, chromedp.Navigate(base+page.path), chromedp.WaitVisible(chromedp.CSS(page.wait)))
 		b.screenshot(t, page.name)
 	}
+	b.run(t,
+		chromedp.Navigate(base+"/projects/shop"),
+		chromedp.Click(chromedp.CSS(`[data-testid=project-connections] a`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=connection-id]`)),
+	)
+	b.screenshot(t, "demo-connection")
+	b.run(t, chromedp.Click(chromedp.CSS(`[data-testid=reveal]`)), chromedp.WaitNotPresent(chromedp.CSS(`[data-testid=reveal]`)))
+	b.screenshot(t, "demo-connection-revealed")
 	for _, q := range []struct{ query, name string }{{"twil", "demo-service-twilio"}, {"orders-db", "demo-service-database"}, {"identity api", "demo-service-internal"}} {
 		b.run(t,
 			chromedp.Navigate(base+"/services?q="+url.QueryEscape(q.query)),
@@ -575,4 +584,65 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "No Script API", name, "the round trip keeps what was typed")
 	b.noConsoleErrors(t)
+}
+
+func TestBrowserConnections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests are not short")
+	}
+	base, _ := e2eServerWith(t, true)
+	var connectionURL, connectionID string
+
+	t.Run("CreateFromCatalogAndCopyID", func(t *testing.T) {
+		b := newBrowserTab(t)
+		for _, name := range []string{"clipboard-read", "clipboard-write"} {
+			_, err := chromedp.CallBrowser(b.ctx, browser.SetPermission, browser.SetPermissionParams{
+				Permission: &browser.PermissionDescriptor{Name: name}, Setting: browser.PermissionSettingGranted, Origin: base})
+			require.NoError(t, err)
+		}
+		b.signInAs(t, base, DemoDeveloperEmail, DemoPassword)
+		b.run(t,
+			chromedp.Navigate(base+"/services?q=sendgrid"),
+			chromedp.Click(chromedp.CSS(`.service-name`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=connect-form]`)),
+			chromedp.SetValue(chromedp.CSS(`#connect-project`), "shop"),
+			chromedp.Click(chromedp.CSS(`[data-testid=connect]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=connection-form]`)),
+			chromedp.SetValue(chromedp.CSS(`#conn-name`), "newsletter"),
+			chromedp.Click(chromedp.CSS(`[data-testid=create-connection]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=connection-id]`)),
+		)
+		connectionURL = b.location(t)
+		connectionID = b.text(t, `[data-testid=connection-id]`)
+		require.Regexp(t, `^conn_[a-z2-7]{26}$`, connectionID)
+		require.Contains(t, connectionURL, "/connections/"+connectionID)
+
+		b.run(t, chromedp.Click(chromedp.CSS(`[data-testid=copy-connection-id]`)))
+		b.waitText(t, `[data-testid=copy-connection-id]`, "Copied")
+		copied, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+		require.NoError(t, err)
+		require.Equal(t, connectionID, copied, "the clipboard holds exactly the Connection ID")
+
+		// Reveal swaps in the secret values for a developer.
+		require.Equal(t, "********", b.text(t, `[data-testid=param-APIKey-production]`))
+		b.markPage(t)
+		b.run(t, chromedp.Click(chromedp.CSS(`[data-testid=reveal]`)), chromedp.WaitNotPresent(chromedp.CSS(`[data-testid=reveal]`)))
+		require.Equal(t, "demo-live-APIKey", b.text(t, `[data-testid=param-APIKey-production]`))
+		require.True(t, b.samePage(t), "Reveal swaps the table in place")
+		b.noConsoleErrors(t)
+	})
+
+	t.Run("ViewerNeverSeesSecrets", func(t *testing.T) {
+		require.NotEmpty(t, connectionURL)
+		b := newBrowserTab(t)
+		b.signInAs(t, base, DemoViewerEmail, DemoPassword)
+		b.run(t, chromedp.Navigate(connectionURL), chromedp.WaitVisible(chromedp.CSS(`[data-testid=connection-id]`)))
+		require.False(t, b.exists(t, `[data-testid=reveal]`), "no Reveal for viewers")
+		require.Equal(t, "********", b.text(t, `[data-testid=param-APIKey-production]`))
+		html, err := chromedp.Run(b.ctx, chromedp.OuterHTML(chromedp.CSS(`html`)))
+		require.NoError(t, err)
+		require.NotContains(t, html, "demo-live-APIKey")
+		b.run(t, chromedp.Navigate(connectionURL+"?reveal=true"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=error-403]`)))
+		b.noConsoleErrors(t)
+	})
 }
