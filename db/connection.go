@@ -222,7 +222,7 @@ func (s *ConnectionService) CreateConnection(ctx context.Context, c *junction.Co
 		served := junction.ServedEnvironments(svc, envs)
 		var appID sql.NullInt64
 		if junction.NeedsOAuthApp(svc) {
-			id, err := s.ensureOAuthApp(ctx, tx, p.ID, componentID, served)
+			id, err := ensureOAuthApp(ctx, tx, p.ID, componentID, served)
 			if err != nil {
 				return err
 			}
@@ -248,7 +248,7 @@ func (s *ConnectionService) CreateConnection(ctx context.Context, c *junction.Co
 		}
 		if junction.NeedsAPIKey(svc) {
 			for _, env := range served {
-				if err := s.setAPIKey(ctx, tx, c.ID, env); err != nil {
+				if err := setAPIKey(ctx, tx, c.ID, env); err != nil {
 					return err
 				}
 			}
@@ -267,7 +267,7 @@ func (s *ConnectionService) CreateConnection(ctx context.Context, c *junction.Co
 // ensureOAuthApp returns the OAuth application shared by the project's project-scope
 // connections (componentID unset) or by the component's connections, creating it and its
 // client credentials for the given environments as needed.
-func (s *ConnectionService) ensureOAuthApp(ctx context.Context, tx *Tx, projectID int64, componentID sql.NullInt64, envs []string) (int64, error) {
+func ensureOAuthApp(ctx context.Context, tx *Tx, projectID int64, componentID sql.NullInt64, envs []string) (int64, error) {
 	var appID int64
 	var err error
 	if componentID.Valid {
@@ -301,7 +301,7 @@ func (s *ConnectionService) ensureOAuthApp(ctx context.Context, tx *Tx, projectI
 		secret := "jcs_" + randomString(30)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO oauth_credentials (app_id, environment, client_id, secret_hash, secret_sealed, rotated_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, appID, env, clientID, hashSecret(secret),
-			s.db.sealer.Seal([]byte(secret), "oauth_credentials:"+clientID), formatTime(tx.now)); err != nil {
+			tx.db.sealer.Seal([]byte(secret), "oauth_credentials:"+clientID), formatTime(tx.now)); err != nil {
 			return 0, fmt.Errorf("create OAuth credentials: %w", err)
 		}
 	}
@@ -309,12 +309,12 @@ func (s *ConnectionService) ensureOAuthApp(ctx context.Context, tx *Tx, projectI
 }
 
 // setAPIKey creates or replaces the API key of a connection in one environment.
-func (s *ConnectionService) setAPIKey(ctx context.Context, tx *Tx, connectionID, env string) error {
+func setAPIKey(ctx context.Context, tx *Tx, connectionID, env string) error {
 	key := "jak_" + randomString(30)
 	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (connection_id, environment, key_hash, key_sealed, rotated_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (connection_id, environment) DO UPDATE SET key_hash = excluded.key_hash, key_sealed = excluded.key_sealed,
 		rotated_at = excluded.rotated_at`,
-		connectionID, env, hashSecret(key), s.db.sealer.Seal([]byte(key), "api_keys:"+connectionID+":"+env), formatTime(tx.now))
+		connectionID, env, hashSecret(key), tx.db.sealer.Seal([]byte(key), "api_keys:"+connectionID+":"+env), formatTime(tx.now))
 	return err
 }
 
@@ -531,7 +531,7 @@ func (s *ConnectionService) Rotate(ctx context.Context, id, env string) (shared 
 			} else if !exists {
 				return errNoSecretIn(env)
 			}
-			if err := s.setAPIKey(ctx, tx, id, env); err != nil {
+			if err := setAPIKey(ctx, tx, id, env); err != nil {
 				return err
 			}
 		}
@@ -582,4 +582,77 @@ func (s *ConnectionService) FindConsumers(ctx context.Context, serviceID string)
 // constantTimeEqual compares two secret hashes without leaking where they differ.
 func constantTimeEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// syncServiceCredentials gives the connections to a service the generated secrets its
+// current security scheme and environments call for, after the service changed: OAuth
+// clients or API keys for environments it now serves, none for a scheme it no longer uses.
+func syncServiceCredentials(ctx context.Context, tx *Tx, svc *junction.Service) error {
+	envs, err := tx.environmentNames(ctx)
+	if err != nil {
+		return err
+	}
+	served := junction.ServedEnvironments(svc, envs)
+	rows, err := tx.QueryContext(ctx, `SELECT id, project_id, component_id, oauth_app_id FROM connections WHERE service_id = ?`, svc.ID)
+	if err != nil {
+		return err
+	}
+	type conn struct {
+		id          string
+		projectID   int64
+		componentID sql.NullInt64
+		appID       sql.NullInt64
+	}
+	var conns []conn
+	for rows.Next() {
+		var c conn
+		if err := rows.Scan(&c.id, &c.projectID, &c.componentID, &c.appID); err != nil {
+			rows.Close()
+			return err
+		}
+		conns = append(conns, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range conns {
+		appID := sql.NullInt64{}
+		if junction.NeedsOAuthApp(svc) {
+			id, err := ensureOAuthApp(ctx, tx, c.projectID, c.componentID, served)
+			if err != nil {
+				return err
+			}
+			appID = sql.NullInt64{Int64: id, Valid: true}
+		}
+		if appID != c.appID {
+			if _, err := tx.ExecContext(ctx, `UPDATE connections SET oauth_app_id = ? WHERE id = ?`, appID, c.id); err != nil {
+				return err
+			}
+			if c.appID.Valid {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM oauth_apps WHERE id = ? AND NOT EXISTS (SELECT 1 FROM connections WHERE oauth_app_id = ?)`,
+					c.appID.Int64, c.appID.Int64); err != nil {
+					return err
+				}
+			}
+		}
+		if !junction.NeedsAPIKey(svc) {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE connection_id = ?`, c.id); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, env := range served {
+			var exists bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE connection_id = ? AND environment = ?)`, c.id, env).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				if err := setAPIKey(ctx, tx, c.id, env); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -7,12 +7,14 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"math/big"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1441,4 +1443,82 @@ func TestConnectionService_CreateIsAtomic(t *testing.T) {
 	t.Run("NoOrphans", func(t *testing.T) {
 		require.Equal(t, 0, countRows(t, f.store, `SELECT COUNT(*) FROM oauth_apps a WHERE NOT EXISTS (SELECT 1 FROM connections c WHERE c.oauth_app_id = a.id)`))
 	})
+}
+
+func TestConnectionService_Concurrent(t *testing.T) {
+	f := newConnFixture(t)
+	svc := f.mustCreateService(t, f.developer, internalService("shop", "inventory", "Stock API", junction.VisibilityOrganization))
+	const n = 12
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	jwks := make([][]byte, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			component := []string{"", "orders", "inventory"}[i%3]
+			c := &junction.Connection{Name: fmt.Sprintf("c%d", i), Project: "shop", Component: component, Service: junction.ServiceRef{ID: svc.ID}}
+			errs[i] = f.conns.CreateConnection(ContextAs(t, f.developer), c)
+			jwks[i], _ = f.conns.JWKS(t.Context())
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "connection %d", i)
+		require.JSONEq(t, string(jwks[0]), string(jwks[i]), "one signing key")
+	}
+	require.Equal(t, 3, countRows(t, f.store, `SELECT COUNT(*) FROM oauth_apps`), "one app for the project and one per component")
+	require.Equal(t, 6, countRows(t, f.store, `SELECT COUNT(*) FROM oauth_credentials`))
+}
+
+// TestConnectionService_ServiceChangedAfterConnecting checks that a connection keeps a
+// complete set of parameters when the internal service it connects to starts serving another
+// environment or changes its security scheme: every environment with a ServiceURL must have
+// credentials (or the change must be refused while connections exist).
+func TestConnectionService_ServiceChangedAfterConnecting(t *testing.T) {
+	devOnly := func(name string, sec junction.Security) *junction.Service {
+		s := withSecurity(internalService("shop", "inventory", name, junction.VisibilityOrganization), sec)
+		s.URLs = map[string]string{"development": "http://dev:8080"}
+		return s
+	}
+	tests := []struct {
+		name   string
+		before *junction.Service
+		after  *junction.Service
+		// want lists the credential parameters that need a value wherever ServiceURL has one.
+		want []string
+	}{
+		{"OAuthGainsProduction", devOnly("Stock API", junction.SecurityOAuth),
+			internalService("shop", "inventory", "Stock API", junction.VisibilityOrganization),
+			[]string{"ConsumerKey", "ConsumerSecret"}},
+		{"APIKeyGainsProduction", devOnly("Keyed API", junction.SecurityAPIKey),
+			withSecurity(internalService("shop", "inventory", "Keyed API", junction.VisibilityOrganization), junction.SecurityAPIKey),
+			[]string{"ChoreoAPIKey"}},
+		{"NoneBecomesOAuth", withSecurity(internalService("shop", "inventory", "Open API", junction.VisibilityOrganization), junction.SecurityNone),
+			internalService("shop", "inventory", "Open API", junction.VisibilityOrganization),
+			[]string{"ConsumerKey", "ConsumerSecret"}},
+		{"OAuthBecomesAPIKey", internalService("shop", "inventory", "Stock API", junction.VisibilityOrganization),
+			withSecurity(internalService("shop", "inventory", "Stock API", junction.VisibilityOrganization), junction.SecurityAPIKey),
+			[]string{"ChoreoAPIKey"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newConnFixture(t)
+			svc := f.mustCreateService(t, f.developer, tt.before)
+			c := f.connect(t, f.developer, "shop", "", svc.ID, "conn")
+			if _, err := f.services.UpdateService(ContextAs(t, f.developer), svc.ID, tt.after); err != nil {
+				require.Contains(t, []string{junction.ECONFLICT, junction.EINVALID}, junction.ErrorCode(err), "%v", err)
+				return // refusing the change while connections exist is fine too
+			}
+			got := f.reveal(t, c.ID)
+			for env, url := range paramValues(got, "ServiceURL") {
+				require.NotEmpty(t, url)
+				for _, name := range tt.want {
+					require.NotEmpty(t, paramValues(got, name)[env], "%s in %s", name, env)
+				}
+				_, err := f.conns.Rotate(ContextAs(t, f.developer), c.ID, env)
+				require.NoError(t, err, "rotate %s", env)
+			}
+		})
+	}
 }

@@ -534,9 +534,13 @@ func (s *ServiceService) UpdateService(ctx context.Context, id string, upd *junc
 			string(svc.Visibility), string(svc.Security), string(specJSON), formatTime(tx.now), id)
 		if isUniqueViolation(err) {
 			return errServiceTaken(svc)
+		} else if err != nil {
+			return err
 		}
 		svc.UpdatedAt = tx.now
-		return err
+		// Connections follow the service: new environments or a new security scheme get
+		// their generated secrets in the same transaction.
+		return syncServiceCredentials(ctx, tx, svc)
 	})
 	return svc, err
 }
