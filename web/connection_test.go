@@ -22,9 +22,9 @@ import (
 // third-party services to connect to.
 type connectionFixture struct {
 	*testServer
-	admin, viewer string // tokens
-	oauthA, oauthB       string
-	apiKeySvc, twilio    string
+	admin, viewer     string // tokens
+	oauthA, oauthB    string
+	apiKeySvc, twilio string
 }
 
 func newConnectionFixture(t *testing.T) *connectionFixture {
