@@ -1,13 +1,8 @@
 package web_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"io"
-	"math/big"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/junction-dev/junction"
+	"github.com/junction-dev/junction/internal/jwttest"
 )
 
 // connectionFixture is a server with a project, two components and OAuth, API-key and
@@ -210,7 +206,7 @@ func TestTokenEndpoint(t *testing.T) {
 	require.NoError(t, err)
 	keys, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	claims := verifyES256(t, jwt, keys)
+	claims := jwttest.Verify(t, jwt, keys)
 	require.Equal(t, clientID, claims["sub"])
 	require.Equal(t, []any{f.oauthA}, claims["aud"], "the audience is the service")
 	require.Equal(t, "production", claims["environment"])
@@ -251,41 +247,4 @@ func TestAPIKeyVerify(t *testing.T) {
 	require.Equal(t, "development", body["environment"])
 	status, _ = f.api(t, http.MethodPost, "/api/v1/api-keys/verify", "", `{"key":"jak_nope"}`)
 	require.Equal(t, http.StatusUnauthorized, status)
-}
-
-// verifyES256 checks a JWT's ES256 signature against a JWKS document and returns its claims.
-func verifyES256(t *testing.T, token string, jwks []byte) map[string]any {
-	t.Helper()
-	var set struct {
-		Keys []struct{ Kid, Kty, Crv, X, Y string } `json:"keys"`
-	}
-	require.NoError(t, json.Unmarshal(jwks, &set))
-	parts := strings.Split(token, ".")
-	require.Len(t, parts, 3)
-	dec := base64.RawURLEncoding
-	var header struct{ Alg, Kid string }
-	h, err := dec.DecodeString(parts[0])
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(h, &header))
-	require.Equal(t, "ES256", header.Alg)
-	for _, k := range set.Keys {
-		if k.Kid != header.Kid {
-			continue
-		}
-		x, _ := dec.DecodeString(k.X)
-		y, _ := dec.DecodeString(k.Y)
-		pub := &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
-		sig, err := dec.DecodeString(parts[2])
-		require.NoError(t, err)
-		require.Len(t, sig, 64)
-		digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-		require.True(t, ecdsa.Verify(pub, digest[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])), "signature verifies")
-		payload, err := dec.DecodeString(parts[1])
-		require.NoError(t, err)
-		var claims map[string]any
-		require.NoError(t, json.Unmarshal(payload, &claims))
-		return claims
-	}
-	t.Fatalf("no key %q in the JWKS", header.Kid)
-	return nil
 }
