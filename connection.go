@@ -280,7 +280,11 @@ type ConnectionService interface {
 	// and admins only, and audited).
 	FindConnection(ctx context.Context, id string, reveal bool) (*Connection, error)
 	UpdateConnection(ctx context.Context, id string, upd ConnectionUpdate) (*Connection, error)
-	DeleteConnection(ctx context.Context, id string) error
+	// DeleteConnection deletes a connection; while components map it, only with force, which
+	// removes their mappings too (ECONFLICT otherwise, naming them).
+	DeleteConnection(ctx context.Context, id string, force bool) error
+	// MappedBy lists the components that map the connection ("project/component").
+	MappedBy(ctx context.Context, id string) ([]string, error)
 	// SharedWith lists the connections that share the connection's rotatable secret (its
 	// OAuth application, or just itself for an API key): the blast radius of a rotation.
 	SharedWith(ctx context.Context, id string) ([]*Connection, error)

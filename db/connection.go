@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/junction-dev/junction"
 )
@@ -433,7 +434,7 @@ func (s *ConnectionService) UpdateConnection(ctx context.Context, id string, upd
 
 // DeleteConnection implements junction.ConnectionService. The OAuth application goes with
 // its last connection.
-func (s *ConnectionService) DeleteConnection(ctx context.Context, id string) error {
+func (s *ConnectionService) DeleteConnection(ctx context.Context, id string, force bool) error {
 	return s.db.inTx(ctx, true, func(tx *Tx) error {
 		r, p, err := s.findConnection(ctx, tx, id)
 		if err != nil {
@@ -441,6 +442,14 @@ func (s *ConnectionService) DeleteConnection(ctx context.Context, id string) err
 		}
 		if !p.Role.CanWrite() {
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot delete connections.")
+		}
+		mappedBy, err := mappedBy(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if len(mappedBy) > 0 && !force {
+			return junction.Errorf(junction.ECONFLICT, "Components still map connection %s: %s. Delete with force to remove their mappings too.",
+				id, strings.Join(mappedBy, ", "))
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE id = ?`, id); err != nil {
 			return err
@@ -451,6 +460,24 @@ func (s *ConnectionService) DeleteConnection(ctx context.Context, id string) err
 		}
 		return err
 	})
+}
+
+// MappedBy implements junction.ConnectionService.
+func (s *ConnectionService) MappedBy(ctx context.Context, id string) (list []string, err error) {
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		if _, _, err := s.findConnection(ctx, tx, id); err != nil {
+			return err
+		}
+		list, err = mappedBy(ctx, tx, id)
+		return err
+	})
+	return list, err
+}
+
+func mappedBy(ctx context.Context, tx *Tx, id string) ([]string, error) {
+	return queryStrings(ctx, tx, `SELECT DISTINCT p.handle || '/' || k.handle FROM mappings m
+		JOIN components k ON k.id = m.component_id JOIN projects p ON p.id = k.project_id
+		WHERE m.connection_id = ? ORDER BY 1`, id)
 }
 
 // SharedWith implements junction.ConnectionService.

@@ -210,7 +210,7 @@ func TestConnectionService_OAuthSharing(t *testing.T) {
 			{"invStock", 2, []string{"billingStock", "paymentsStock"}},
 		}
 		for _, st := range steps {
-			require.NoError(t, f.conns.DeleteConnection(ContextAs(t, f.admin), conns[st.del].ID), st.del)
+			require.NoError(t, f.conns.DeleteConnection(ContextAs(t, f.admin), conns[st.del].ID, false), st.del)
 			require.Equal(t, st.wantApps, countRows(t, f.store, `SELECT COUNT(*) FROM oauth_apps`), "after deleting %s", st.del)
 			require.Equal(t, 2*st.wantApps, countRows(t, f.store, `SELECT COUNT(*) FROM oauth_credentials`), "after deleting %s", st.del)
 			_, err := f.conns.FindConnection(ContextAs(t, f.admin), conns[st.del].ID, false)
@@ -340,7 +340,7 @@ func TestConnectionService_APIKeys(t *testing.T) {
 
 	t.Run("Delete", func(t *testing.T) {
 		c := conns[1]
-		require.NoError(t, f.conns.DeleteConnection(ContextAs(t, f.developer), c.ID))
+		require.NoError(t, f.conns.DeleteConnection(ContextAs(t, f.developer), c.ID, false))
 		for _, env := range []string{"development", "production"} {
 			_, err := f.conns.VerifyAPIKey(t.Context(), paramValues(c, "ChoreoAPIKey")[env])
 			require.Equal(t, junction.EUNAUTHORIZED, junction.ErrorCode(err))
@@ -562,7 +562,7 @@ func TestConnectionService_Access(t *testing.T) {
 			return err
 		},
 		"Delete": func(t *testing.T, user *junction.User, id string) error {
-			return f.conns.DeleteConnection(ContextAs(t, user), id)
+			return f.conns.DeleteConnection(ContextAs(t, user), id, false)
 		},
 		"SharedWith": func(t *testing.T, user *junction.User, id string) error {
 			_, err := f.conns.SharedWith(ContextAs(t, user), id)
@@ -1297,10 +1297,10 @@ func TestConnectionService_Deletes(t *testing.T) {
 			err := f.services.DeleteService(ContextAs(t, user), svc.ID)
 			require.Equal(t, junction.ECONFLICT, junction.ErrorCode(err), "%v", err)
 		}
-		require.NoError(t, f.conns.DeleteConnection(ContextAs(t, f.otherDev), c.ID))
+		require.NoError(t, f.conns.DeleteConnection(ContextAs(t, f.otherDev), c.ID, false))
 		err := f.services.DeleteService(ContextAs(t, f.developer), svc.ID)
 		require.Equal(t, junction.ECONFLICT, junction.ErrorCode(err), "the project's own connection still uses it")
-		require.NoError(t, f.conns.DeleteConnection(ContextAs(t, f.developer), own.ID))
+		require.NoError(t, f.conns.DeleteConnection(ContextAs(t, f.developer), own.ID, false))
 		require.NoError(t, f.services.DeleteService(ContextAs(t, f.developer), svc.ID))
 		require.Equal(t, 0, countRows(t, f.store, `SELECT COUNT(*) FROM oauth_apps`))
 	})
@@ -1313,7 +1313,7 @@ func TestConnectionService_Deletes(t *testing.T) {
 		require.Equal(t, junction.ECONFLICT, junction.ErrorCode(err), "%v", err)
 		_, err = f.projects.FindProject(ContextAs(t, f.admin), "shop")
 		require.NoError(t, err, "the project stays")
-		require.NoError(t, f.conns.DeleteConnection(ContextAs(t, f.otherDev), outside.ID))
+		require.NoError(t, f.conns.DeleteConnection(ContextAs(t, f.otherDev), outside.ID, false))
 		require.NoError(t, f.projects.DeleteProject(ContextAs(t, f.admin), "shop", true))
 	})
 
@@ -1384,7 +1384,7 @@ func TestConnectionService_Deletes(t *testing.T) {
 		c := f.connect(t, f.developer, "shop", "", svc.ID, "stock")
 		err := f.components.DeleteComponent(ContextAs(t, f.developer), "shop", "inventory")
 		require.Equal(t, junction.ECONFLICT, junction.ErrorCode(err), "a project connection uses the component's endpoint")
-		require.NoError(t, f.conns.DeleteConnection(ContextAs(t, f.developer), c.ID))
+		require.NoError(t, f.conns.DeleteConnection(ContextAs(t, f.developer), c.ID, false))
 		require.NoError(t, f.components.DeleteComponent(ContextAs(t, f.developer), "shop", "inventory"))
 	})
 }

@@ -84,14 +84,15 @@ func (h *Handler) APIUpdateConnection(c echo.Context) error {
 }
 
 // APIDeleteConnection deletes a connection and answers it as it was:
-// DELETE /api/v1/connections/:id.
+// DELETE /api/v1/connections/:id; 409 while components map it unless ?force=true.
 func (h *Handler) APIDeleteConnection(c echo.Context) error {
 	ctx := c.Request().Context()
 	conn, err := h.Connections.FindConnection(ctx, c.Param("id"), false)
 	if err != nil {
 		return err
 	}
-	if err := h.Connections.DeleteConnection(ctx, conn.ID); err != nil {
+	force, _ := strconv.ParseBool(c.QueryParam("force"))
+	if err := h.Connections.DeleteConnection(ctx, conn.ID, force); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, conn)

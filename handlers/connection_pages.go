@@ -166,9 +166,14 @@ func (h *Handler) DeleteConnectionForm(c echo.Context) error {
 		return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot delete connections.")
 	}
 	if c.FormValue("confirm") != "yes" {
-		return render(c, http.StatusOK, views.ConnectionDeletePage(h.page(c, "Delete "+conn.Name, "projects"), conn))
+		mappedBy, err := h.Connections.MappedBy(ctx, conn.ID)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, views.ConnectionDeletePage(h.page(c, "Delete "+conn.Name, "projects"), conn, mappedBy))
 	}
-	if err := h.Connections.DeleteConnection(ctx, conn.ID); err != nil {
+	// The confirmation page listed the components that map it: confirming removes them too.
+	if err := h.Connections.DeleteConnection(ctx, conn.ID, true); err != nil {
 		return err
 	}
 	back := "/projects/" + conn.Project

@@ -38,6 +38,7 @@ type Handler struct {
 	Environments junction.EnvironmentService
 	Services     junction.ServiceService
 	Connections  junction.ConnectionService
+	Mappings     junction.MappingService
 	Sessions     Sessions
 	Logger       *slog.Logger
 }

@@ -30,6 +30,7 @@ type Services struct {
 	Environments junction.EnvironmentService
 	Services     junction.ServiceService
 	Connections  junction.ConnectionService
+	Mappings     junction.MappingService
 }
 
 // Server is the console's HTTP server.
@@ -61,7 +62,7 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 	h := &handlers.Handler{
 		Users: services.Users, Projects: services.Projects, Components: services.Components,
 		Environments: services.Environments, Services: services.Services, Connections: services.Connections,
-		Sessions: s.sessions, Logger: logger,
+		Mappings: services.Mappings, Sessions: s.sessions, Logger: logger,
 	}
 	s.echo.HTTPErrorHandler = h.HandleError
 	s.echo.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusPermanentRedirect}))
@@ -91,6 +92,7 @@ func (s *Server) routes(h *handlers.Handler) {
 	e.POST("/oauth2/token", h.Token)
 	e.GET("/.well-known/jwks.json", h.JWKS)
 	e.POST("/api/v1/api-keys/verify", h.APIVerifyAPIKey)
+	e.GET("/api/v1/runtime/env", h.RuntimeEnv)
 
 	// Everything below needs a signed-in user (see requireUser). Groups carry no middleware,
 	// so that a wrong method on a known path stays 405 rather than a group catch-all 404.
@@ -171,6 +173,13 @@ func (s *Server) routes(h *handlers.Handler) {
 	api.PATCH("/connections/:id", h.APIUpdateConnection)
 	api.DELETE("/connections/:id", h.APIDeleteConnection)
 	api.POST("/connections/:id/rotate", h.APIRotateConnection)
+	api.GET("/projects/:p/components/:c/mappings", h.APIMappings)
+	api.PUT("/projects/:p/components/:c/mappings/:id", h.APISetMappings)
+	api.DELETE("/projects/:p/components/:c/mappings/:id", h.APIDeleteMappings)
+	api.GET("/projects/:p/components/:c/env", h.APIEnv)
+	api.GET("/projects/:p/components/:c/runtime-tokens", h.APIRuntimeTokens)
+	api.POST("/projects/:p/components/:c/runtime-tokens", h.APICreateRuntimeToken)
+	api.DELETE("/projects/:p/components/:c/runtime-tokens/:id", h.APIRevokeRuntimeToken)
 }
 
 // ServeHTTP lets tests drive the server without a listener.
@@ -324,11 +333,11 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 
 // publicPaths are the only routes that anonymous visitors reach.
 var publicPaths = map[string]bool{"/healthz": true, "/login": true, "/logout": true,
-	"/oauth2/token": true, "/.well-known/jwks.json": true, "/api/v1/api-keys/verify": true}
+	"/oauth2/token": true, "/.well-known/jwks.json": true, "/api/v1/api-keys/verify": true, "/api/v1/runtime/env": true}
 
 // machinePaths are called by services, not browsers: they carry no session and need no
 // CSRF token.
-var machinePaths = map[string]bool{"/oauth2/token": true, "/api/v1/api-keys/verify": true}
+var machinePaths = map[string]bool{"/oauth2/token": true, "/api/v1/api-keys/verify": true, "/api/v1/runtime/env": true}
 
 // requireUser sends anonymous page requests to the sign-in page and answers 401 to the API;
 // only the sign-in pages, the health check and static files are public.

@@ -42,13 +42,15 @@ func newTestServer(tb testing.TB) *testServer {
 	tb.Cleanup(func() { store.Close() })
 	users := db.NewUserService(store)
 	users.PasswordCost = bcrypt.MinCost
+	conns := db.NewConnectionService(store, "http://junction.test/oauth2/token")
 	svc := web.Services{
 		Users:        users,
 		Projects:     db.NewProjectService(store),
 		Components:   db.NewComponentService(store),
 		Environments: db.NewEnvironmentService(store),
 		Services:     db.NewServiceService(store),
-		Connections:  db.NewConnectionService(store, "http://junction.test/oauth2/token"),
+		Connections:  conns,
+		Mappings:     db.NewMappingService(store, conns),
 	}
 	server := web.NewServer(svc, db.DeriveKey(key, "hash"), db.DeriveKey(key, "block"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ts := &testServer{Server: httptest.NewServer(server), store: store, svc: svc}

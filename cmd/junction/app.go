@@ -60,6 +60,7 @@ func openDB(ctx context.Context, path, secretKey string) (*db.DB, []byte, error)
 }
 
 func services(store *db.DB, passwordCost int) web.Services {
+	conns := db.NewConnectionService(store, "")
 	users := db.NewUserService(store)
 	if passwordCost > 0 {
 		users.PasswordCost = passwordCost
@@ -70,7 +71,8 @@ func services(store *db.DB, passwordCost int) web.Services {
 		Components:   db.NewComponentService(store),
 		Environments: db.NewEnvironmentService(store),
 		Services:     db.NewServiceService(store),
-		Connections:  db.NewConnectionService(store, ""),
+		Connections:  conns,
+		Mappings:     db.NewMappingService(store, conns),
 	}
 }
 

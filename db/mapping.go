@@ -1,0 +1,352 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/junction-dev/junction"
+)
+
+// MappingService implements junction.MappingService.
+type MappingService struct {
+	db          *DB
+	connections *ConnectionService
+}
+
+var _ junction.MappingService = (*MappingService)(nil)
+
+// NewMappingService returns a MappingService over db, building parameters as connections do.
+func NewMappingService(db *DB, connections *ConnectionService) *MappingService {
+	return &MappingService{db: db, connections: connections}
+}
+
+// component finds a component the caller may see, with the caller's project role.
+func (s *MappingService) component(ctx context.Context, tx *Tx, project, component string) (*junction.Project, *junction.Component, error) {
+	p, err := findProject(ctx, tx, project)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := findComponent(ctx, tx, p, component)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, c, nil
+}
+
+// FindMappings implements junction.MappingService.
+func (s *MappingService) FindMappings(ctx context.Context, project, component string) (list []junction.Mapping, err error) {
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		_, c, err := s.component(ctx, tx, project, component)
+		if err != nil {
+			return err
+		}
+		list, err = mappingsOf(ctx, tx, c.ID)
+		return err
+	})
+	return list, err
+}
+
+func mappingsOf(ctx context.Context, tx *Tx, componentID int64) ([]junction.Mapping, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT connection_id, parameter, env FROM mappings WHERE component_id = ? ORDER BY env`, componentID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	list := []junction.Mapping{}
+	for rows.Next() {
+		var m junction.Mapping
+		if err := rows.Scan(&m.ConnectionID, &m.Parameter, &m.Env); err != nil {
+			return nil, err
+		}
+		list = append(list, m)
+	}
+	return list, rows.Err()
+}
+
+// usableConnection loads a connection the component may map: its own, or one of its
+// project's project connections.
+func (s *MappingService) usableConnection(ctx context.Context, tx *Tx, p *junction.Project, c *junction.Component, id string) (*connectionRow, error) {
+	r, err := scanConnection(tx.QueryRowContext(ctx, connectionSelect+` WHERE c.id = ? AND (c.component_id = ? OR (c.project_id = ? AND c.scope = 'project'))`,
+		id, c.ID, p.ID))
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("Component %q may not use connection %s.", c.Handle, id))
+	}
+	return r, nil
+}
+
+// SetMappings implements junction.MappingService.
+func (s *MappingService) SetMappings(ctx context.Context, project, component, connectionID string, names map[string]string) (list []junction.Mapping, err error) {
+	err = s.db.inTx(ctx, true, func(tx *Tx) error {
+		p, c, err := s.component(ctx, tx, project, component)
+		if err != nil {
+			return err
+		}
+		if !p.Role.CanWrite() {
+			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change mappings.")
+		}
+		r, err := s.usableConnection(ctx, tx, p, c, connectionID)
+		if err != nil {
+			return err
+		}
+		conn, err := s.connections.build(ctx, tx, r, p.Role, false)
+		if err != nil {
+			return err
+		}
+		params := make([]string, len(conn.Parameters))
+		for i, prm := range conn.Parameters {
+			params[i] = prm.Name
+		}
+		taken, err := takenNames(ctx, tx, c.ID, connectionID)
+		if err != nil {
+			return err
+		}
+		if err := junction.ValidateMapping(params, names, taken); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mappings WHERE component_id = ? AND connection_id = ?`, c.ID, connectionID); err != nil {
+			return err
+		}
+		for _, prm := range params {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO mappings (component_id, connection_id, parameter, env) VALUES (?, ?, ?, ?)`,
+				c.ID, connectionID, prm, names[prm]); err != nil {
+				return err
+			}
+		}
+		list, err = mappingsOf(ctx, tx, c.ID)
+		return err
+	})
+	return list, err
+}
+
+// takenNames lists the variable names the component's other connections use.
+func takenNames(ctx context.Context, tx *Tx, componentID int64, except string) ([]junction.MappingTaken, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT m.env, m.connection_id, c.name, m.parameter FROM mappings m
+		JOIN connections c ON c.id = m.connection_id WHERE m.component_id = ? AND m.connection_id != ?`, componentID, except)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var taken []junction.MappingTaken
+	for rows.Next() {
+		var t junction.MappingTaken
+		if err := rows.Scan(&t.Env, &t.ConnectionID, &t.ConnectionName, &t.Parameter); err != nil {
+			return nil, err
+		}
+		taken = append(taken, t)
+	}
+	return taken, rows.Err()
+}
+
+// DeleteMappings implements junction.MappingService.
+func (s *MappingService) DeleteMappings(ctx context.Context, project, component, connectionID string) error {
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		p, c, err := s.component(ctx, tx, project, component)
+		if err != nil {
+			return err
+		}
+		if !p.Role.CanWrite() {
+			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change mappings.")
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM mappings WHERE component_id = ? AND connection_id = ?`, c.ID, connectionID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return junction.Errorf(junction.ENOTFOUND, "Component %q does not map connection %s.", c.Handle, connectionID)
+		}
+		return nil
+	})
+}
+
+// env builds a component's variables for one environment, with secrets in clear.
+func (s *MappingService) env(ctx context.Context, tx *Tx, p *junction.Project, componentID int64, environment string) ([]junction.EnvVar, error) {
+	mappings, err := mappingsOf(ctx, tx, componentID)
+	if err != nil {
+		return nil, err
+	}
+	connections := map[string]*junction.Connection{}
+	vars := make([]junction.EnvVar, 0, len(mappings))
+	for _, m := range mappings {
+		conn, ok := connections[m.ConnectionID]
+		if !ok {
+			r, err := scanConnection(tx.QueryRowContext(ctx, connectionSelect+` WHERE c.id = ?`, m.ConnectionID))
+			if err != nil {
+				return nil, err
+			}
+			if conn, err = s.connections.build(ctx, tx, r, p.Role, true); err != nil {
+				return nil, err
+			}
+			connections[m.ConnectionID] = conn
+		}
+		v := junction.EnvVar{Name: m.Env, ConnectionID: conn.ID, ConnectionName: conn.Name, Parameter: m.Parameter, Scope: conn.Scope}
+		for _, prm := range conn.Parameters {
+			if prm.Name == m.Parameter {
+				v.Secret = prm.Secret
+				v.Value, v.HasValue = prm.Values[environment]
+			}
+		}
+		vars = append(vars, v)
+	}
+	sort.Slice(vars, func(i, j int) bool { return vars[i].Name < vars[j].Name })
+	return vars, nil
+}
+
+func errUnknownEnvironment(env string, envs []string) error {
+	msg := fmt.Sprintf("There is no environment %q; use one of %v.", env, envs)
+	return &junction.Error{Code: junction.EINVALID, Message: msg, Fields: map[string]string{"environment": msg}}
+}
+
+// Env implements junction.MappingService.
+func (s *MappingService) Env(ctx context.Context, project, component, environment string, reveal bool) (vars []junction.EnvVar, err error) {
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		p, c, err := s.component(ctx, tx, project, component)
+		if err != nil {
+			return err
+		}
+		if reveal && !p.Role.CanSeeSecrets() {
+			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot reveal secret values.")
+		}
+		envs, err := tx.environmentNames(ctx)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(envs, environment) {
+			return errUnknownEnvironment(environment, envs)
+		}
+		if vars, err = s.env(ctx, tx, p, c.ID, environment); err != nil {
+			return err
+		}
+		if !reveal {
+			for i := range vars {
+				if vars[i].Secret && vars[i].Value != "" {
+					vars[i].Value = junction.Masked
+				}
+			}
+		}
+		return nil
+	})
+	if err == nil && reveal {
+		err = s.connections.audit(ctx, "env.reveal", project+"/"+component+" "+environment)
+	}
+	return vars, err
+}
+
+// CreateRuntimeToken implements junction.MappingService.
+func (s *MappingService) CreateRuntimeToken(ctx context.Context, project, component, environment string) (token *junction.RuntimeToken, secret string, err error) {
+	user, err := caller(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	err = s.db.inTx(ctx, true, func(tx *Tx) error {
+		p, c, err := s.component(ctx, tx, project, component)
+		if err != nil {
+			return err
+		}
+		if !p.Role.CanWrite() {
+			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot create runtime tokens.")
+		}
+		envs, err := tx.environmentNames(ctx)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(envs, environment) {
+			return errUnknownEnvironment(environment, envs)
+		}
+		secret = junction.RuntimeTokenPrefix + randomString(24)
+		res, err := tx.ExecContext(ctx, `INSERT INTO runtime_tokens (component_id, environment, token_hash, created_by, created_at) VALUES (?, ?, ?, ?, ?)`,
+			c.ID, environment, hashSecret(secret), user.ID, formatTime(tx.now))
+		if err != nil {
+			return err
+		}
+		id, _ := res.LastInsertId()
+		token = &junction.RuntimeToken{ID: id, Environment: environment, CreatedAt: tx.now}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return token, secret, nil
+}
+
+// FindRuntimeTokens implements junction.MappingService.
+func (s *MappingService) FindRuntimeTokens(ctx context.Context, project, component string) (list []*junction.RuntimeToken, err error) {
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		_, c, err := s.component(ctx, tx, project, component)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, environment, created_at, last_used_at FROM runtime_tokens WHERE component_id = ? ORDER BY id DESC`, c.ID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		list = []*junction.RuntimeToken{}
+		for rows.Next() {
+			var t junction.RuntimeToken
+			var created string
+			var last sql.NullString
+			if err := rows.Scan(&t.ID, &t.Environment, &created, &last); err != nil {
+				return err
+			}
+			t.CreatedAt, t.LastUsedAt = parseTime(created), parseNullTime(last)
+			list = append(list, &t)
+		}
+		return rows.Err()
+	})
+	return list, err
+}
+
+// RevokeRuntimeToken implements junction.MappingService.
+func (s *MappingService) RevokeRuntimeToken(ctx context.Context, project, component string, id int64) error {
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		p, c, err := s.component(ctx, tx, project, component)
+		if err != nil {
+			return err
+		}
+		if !p.Role.CanWrite() {
+			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot revoke runtime tokens.")
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM runtime_tokens WHERE id = ? AND component_id = ?`, id, c.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return junction.Errorf(junction.ENOTFOUND, "Runtime token not found.")
+		}
+		return nil
+	})
+}
+
+// RuntimeEnv implements junction.MappingService: one indexed lookup of the token's hash,
+// then the component's variables.
+func (s *MappingService) RuntimeEnv(ctx context.Context, token string) (vars []junction.EnvVar, err error) {
+	var tokenID, componentID int64
+	var environment string
+	var lastUsed sql.NullString
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT id, component_id, environment, last_used_at FROM runtime_tokens WHERE token_hash = ?`, hashSecret(token)).
+			Scan(&tokenID, &componentID, &environment, &lastUsed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return junction.Errorf(junction.EUNAUTHORIZED, "Unknown or revoked runtime token.")
+		} else if err != nil {
+			return err
+		}
+		vars, err = s.env(ctx, tx, &junction.Project{Role: junction.RoleDeveloper}, componentID, environment)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	now := s.db.Now().UTC()
+	if last := parseNullTime(lastUsed); last == nil || now.Sub(*last) >= time.Minute {
+		if _, err := s.db.write.ExecContext(ctx, `UPDATE runtime_tokens SET last_used_at = ? WHERE id = ?`, formatTime(now), tokenID); err != nil {
+			return nil, fmt.Errorf("record runtime token use: %w", err)
+		}
+	}
+	return vars, nil
+}

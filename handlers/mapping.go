@@ -1,0 +1,143 @@
+package handlers
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/junction-dev/junction"
+)
+
+// APIMappings lists a component's mappings: GET /api/v1/projects/:p/components/:c/mappings.
+func (h *Handler) APIMappings(c echo.Context) error {
+	list, err := h.Mappings.FindMappings(c.Request().Context(), c.Param("p"), c.Param("c"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": list})
+}
+
+// APISetMappings maps every parameter of one connection, all or nothing:
+// PUT /api/v1/projects/:p/components/:c/mappings/:id {"mappings":{"ServiceURL":"TWILIO_URL",…}}.
+func (h *Handler) APISetMappings(c echo.Context) error {
+	var body struct {
+		Mappings map[string]string `json:"mappings"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	list, err := h.Mappings.SetMappings(c.Request().Context(), c.Param("p"), c.Param("c"), c.Param("id"), body.Mappings)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": list})
+}
+
+// APIDeleteMappings removes a connection's mappings: DELETE .../mappings/:id.
+func (h *Handler) APIDeleteMappings(c echo.Context) error {
+	if err := h.Mappings.DeleteMappings(c.Request().Context(), c.Param("p"), c.Param("c"), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// APIEnv previews a component's environment: GET .../env?environment=E, {"NAME":"value"}
+// with secrets masked unless reveal=true (allowed roles; audited).
+func (h *Handler) APIEnv(c echo.Context) error {
+	reveal, _ := strconv.ParseBool(c.QueryParam("reveal"))
+	vars, err := h.Mappings.Env(c.Request().Context(), c.Param("p"), c.Param("c"), c.QueryParam("environment"), reveal)
+	if err != nil {
+		return err
+	}
+	out := map[string]string{}
+	for _, v := range vars {
+		if v.HasValue {
+			out[v.Name] = v.Value
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// APICreateRuntimeToken creates a runtime token, shown once:
+// POST .../runtime-tokens {"environment":"development"}.
+func (h *Handler) APICreateRuntimeToken(c echo.Context) error {
+	var body struct {
+		Environment string `json:"environment"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	token, secret, err := h.Mappings.CreateRuntimeToken(c.Request().Context(), c.Param("p"), c.Param("c"), body.Environment)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"id": token.ID, "token": secret, "environment": token.Environment})
+}
+
+// APIRuntimeTokens lists runtime tokens: GET .../runtime-tokens.
+func (h *Handler) APIRuntimeTokens(c echo.Context) error {
+	list, err := h.Mappings.FindRuntimeTokens(c.Request().Context(), c.Param("p"), c.Param("c"))
+	if err != nil {
+		return err
+	}
+	return writePage(c, list)
+}
+
+// APIRevokeRuntimeToken revokes a runtime token at once: DELETE .../runtime-tokens/:id.
+func (h *Handler) APIRevokeRuntimeToken(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return junction.Errorf(junction.ENOTFOUND, "Runtime token not found.")
+	}
+	if err := h.Mappings.RevokeRuntimeToken(c.Request().Context(), c.Param("p"), c.Param("c"), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// RuntimeEnv is the hot path: GET /api/v1/runtime/env with a runtime token answers the
+// component's variables for the token's environment, secrets in clear; format=json
+// (default) or dotenv.
+func (h *Handler) RuntimeEnv(c echo.Context) error {
+	auth := c.Request().Header.Get("Authorization")
+	scheme, token, _ := strings.Cut(auth, " ")
+	if !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return junction.Errorf(junction.EUNAUTHORIZED, "Send the runtime token as Authorization: Bearer.")
+	}
+	vars, err := h.Mappings.RuntimeEnv(c.Request().Context(), strings.TrimSpace(token))
+	if err != nil {
+		return err
+	}
+	values := map[string]string{}
+	for _, v := range vars {
+		if v.HasValue {
+			values[v.Name] = v.Value
+		}
+	}
+	switch c.QueryParam("format") {
+	case "", "json":
+		return c.JSON(http.StatusOK, values)
+	case "dotenv":
+		return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(Dotenv(values)))
+	}
+	return &junction.Error{Code: junction.EINVALID, Message: "format must be json or dotenv.", Fields: map[string]string{"format": "Use json or dotenv."}}
+}
+
+// Dotenv renders variables as a .env file: sorted, each value double-quoted with
+// backslashes, quotes, dollar signs and newlines escaped.
+func Dotenv(values map[string]string) string {
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "\n", `\n`, "\r", `\r`)
+	for _, name := range names {
+		b.WriteString(name + `="` + esc.Replace(values[name]) + "\"\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,150 @@
+package junction
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Mapping maps one parameter of a connection to an environment variable of a component.
+type Mapping struct {
+	ConnectionID string `json:"connection_id"`
+	Parameter    string `json:"parameter"`
+	Env          string `json:"env"`
+}
+
+// MaxEnvNameLength is the longest environment variable name accepted.
+const MaxEnvNameLength = 128
+
+var envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// reservedEnvNames are set by the system or by Junction itself.
+var reservedEnvNames = []string{"PATH", "HOME", "HOSTNAME", "PORT"}
+
+// ValidateEnvName returns what is wrong with an environment variable name, or "".
+func ValidateEnvName(name string) string {
+	switch {
+	case name == "":
+		return "Enter a variable name."
+	case len(name) > MaxEnvNameLength:
+		return "Use at most 128 characters."
+	case !envNamePattern.MatchString(name):
+		return "Use letters, digits and underscores, not starting with a digit."
+	case strings.HasPrefix(strings.ToUpper(name), "JUNCTION_"):
+		return "Names starting with JUNCTION_ are reserved for Junction."
+	}
+	for _, r := range reservedEnvNames {
+		if strings.EqualFold(name, r) {
+			return name + " is reserved: the system sets it."
+		}
+	}
+	return ""
+}
+
+// SuggestEnvName is the variable name the editor suggests for a parameter: the connection
+// name and the parameter, upper-cased, with any other character as an underscore
+// (TWILIO_SERVICEURL).
+func SuggestEnvName(connection, parameter string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(connection + "_" + parameter) {
+		if r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	name := b.String()
+	if name != "" && name[0] >= '0' && name[0] <= '9' {
+		name = "_" + name
+	}
+	return name
+}
+
+// MappingTaken names the connection that already uses a variable name, for messages.
+type MappingTaken struct {
+	Env            string
+	ConnectionID   string
+	ConnectionName string
+	Parameter      string
+}
+
+// ValidateMapping checks the variable names proposed for every parameter of one connection
+// (names, keyed by parameter) against the rules and against the component's other mappings
+// (taken). Errors are keyed by parameter, so a form can show each next to its field.
+func ValidateMapping(params []string, names map[string]string, taken []MappingTaken) error {
+	fields := FieldErrors{}
+	known := map[string]bool{}
+	seen := map[string]string{}
+	for _, p := range params {
+		known[p] = true
+		name := strings.TrimSpace(names[p])
+		if msg := ValidateEnvName(name); msg != "" {
+			fields.Add(p, msg)
+			continue
+		}
+		if other, ok := seen[name]; ok {
+			fields.Add(p, fmt.Sprintf("%s is also used for %s of this connection.", name, other))
+			continue
+		}
+		seen[name] = p
+		for _, t := range taken {
+			if t.Env == name {
+				fields.Add(p, fmt.Sprintf("%s is already used by connection %s (%s) for %s.", name, t.ConnectionName, t.ConnectionID, t.Parameter))
+				break
+			}
+		}
+	}
+	for p := range names {
+		if !known[p] {
+			fields.Add(p, "The connection has no parameter "+p+".")
+		}
+	}
+	return fields.Err()
+}
+
+// EnvVar is one variable of a component's effective environment and where it comes from.
+type EnvVar struct {
+	Name   string `json:"name"`
+	Value  string `json:"value"`
+	Secret bool   `json:"secret"`
+	// HasValue is false when the connection has no value in the environment (a third-party
+	// endpoint not allowed there, say): the variable is then not set.
+	HasValue       bool   `json:"has_value"`
+	ConnectionID   string `json:"connection_id"`
+	ConnectionName string `json:"connection"`
+	Parameter      string `json:"parameter"`
+	Scope          Scope  `json:"scope"`
+}
+
+// RuntimeToken lets a component fetch its variables for one environment at run time. Only
+// its hash is stored; the secret is shown once.
+type RuntimeToken struct {
+	ID          int64      `json:"id"`
+	Environment string     `json:"environment"`
+	CreatedAt   time.Time  `json:"created_at"`
+	LastUsedAt  *time.Time `json:"last_used_at"`
+}
+
+// RuntimeTokenPrefix starts every runtime token.
+const RuntimeTokenPrefix = "jrt_"
+
+// MappingService manages a component's mappings, effective environment and runtime tokens,
+// acting as the user in ctx with the project's visibility rules.
+type MappingService interface {
+	FindMappings(ctx context.Context, project, component string) ([]Mapping, error)
+	// SetMappings replaces the mappings of one connection the component may use, all or
+	// nothing: every parameter must be mapped to a valid, unique name.
+	SetMappings(ctx context.Context, project, component, connectionID string, names map[string]string) ([]Mapping, error)
+	DeleteMappings(ctx context.Context, project, component, connectionID string) error
+	// Env returns the component's effective environment; secrets masked unless reveal.
+	Env(ctx context.Context, project, component, environment string, reveal bool) ([]EnvVar, error)
+
+	CreateRuntimeToken(ctx context.Context, project, component, environment string) (*RuntimeToken, string, error)
+	FindRuntimeTokens(ctx context.Context, project, component string) ([]*RuntimeToken, error)
+	RevokeRuntimeToken(ctx context.Context, project, component string, id int64) error
+	// RuntimeEnv returns the variables of the token's component and environment with
+	// secrets in clear; EUNAUTHORIZED for unknown or revoked tokens. It needs no user.
+	RuntimeEnv(ctx context.Context, token string) ([]EnvVar, error)
+}
