@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 )
@@ -147,4 +148,34 @@ type MappingService interface {
 	// RuntimeEnv returns the variables of the token's component and environment with
 	// secrets in clear; EUNAUTHORIZED for unknown or revoked tokens. It needs no user.
 	RuntimeEnv(ctx context.Context, token string) ([]EnvVar, error)
+}
+
+// sortedNames returns the names of values in order.
+func sortedNames(values map[string]string) []string {
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// FormatDotenv renders variables as a .env file: sorted, each value double-quoted with
+// backslashes, quotes, dollar signs and line breaks escaped.
+func FormatDotenv(values map[string]string) string {
+	var b strings.Builder
+	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "\n", `\n`, "\r", `\r`)
+	for _, name := range sortedNames(values) {
+		b.WriteString(name + `="` + esc.Replace(values[name]) + "\"\n")
+	}
+	return b.String()
+}
+
+// FormatShell renders variables as POSIX shell export lines, single-quoted, for eval.
+func FormatShell(values map[string]string) string {
+	var b strings.Builder
+	for _, name := range sortedNames(values) {
+		b.WriteString("export " + name + "='" + strings.ReplaceAll(values[name], "'", `'"'"'`) + "'\n")
+	}
+	return b.String()
 }

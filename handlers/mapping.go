@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -121,23 +120,7 @@ func (h *Handler) RuntimeEnv(c echo.Context) error {
 	case "", "json":
 		return c.JSON(http.StatusOK, values)
 	case "dotenv":
-		return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(Dotenv(values)))
+		return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(junction.FormatDotenv(values)))
 	}
 	return &junction.Error{Code: junction.EINVALID, Message: "format must be json or dotenv.", Fields: map[string]string{"format": "Use json or dotenv."}}
-}
-
-// Dotenv renders variables as a .env file: sorted, each value double-quoted with
-// backslashes, quotes, dollar signs and newlines escaped.
-func Dotenv(values map[string]string) string {
-	names := make([]string, 0, len(values))
-	for name := range values {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "\n", `\n`, "\r", `\r`)
-	for _, name := range names {
-		b.WriteString(name + `="` + esc.Replace(values[name]) + "\"\n")
-	}
-	return b.String()
 }

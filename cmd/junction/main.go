@@ -34,9 +34,13 @@ Commands:
   token create --email E [--name N] [--db F]
                                           create a personal access token; prints only the token
   backup [--db F] OUT                     write a consistent copy of the database to OUT
+  env [--server URL] [--token T] [--format dotenv|json|shell]
+                                          print a component's environment (runtime token)
+  run [--server URL] [--token T] -- CMD ARGS…
+                                          run CMD with that environment added
 
 Environment: JUNCTION_ADDR, JUNCTION_DB, JUNCTION_SECRET_KEY, JUNCTION_PUBLIC_URL,
-             JUNCTION_ADMIN_EMAIL, JUNCTION_ADMIN_PASSWORD
+             JUNCTION_ADMIN_EMAIL, JUNCTION_ADMIN_PASSWORD, JUNCTION_SERVER, JUNCTION_TOKEN
 `
 
 func main() {
@@ -55,9 +59,12 @@ func (e *usageError) Error() string { return e.msg }
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	err := dispatch(ctx, args, stdout, stderr, getenv)
 	var ue *usageError
+	var exit *exitCodeError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &exit):
+		return exit.code
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -92,6 +99,10 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return runTokenCreate(ctx, args[1:], stdout, getenv)
 	case "backup":
 		return runBackup(ctx, args, stdout, getenv)
+	case "env":
+		return runEnv(ctx, args, stdout, getenv)
+	case "run":
+		return runRun(ctx, args, stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		return flag.ErrHelp
 	}
