@@ -105,6 +105,34 @@ func ValidateMapping(params []string, names map[string]string, taken []MappingTa
 	return fields.Err()
 }
 
+// MappedConnection is what ValidateComponentMappings needs to know of a connection.
+type MappedConnection struct {
+	Name       string
+	Parameters []string
+}
+
+// ValidateComponentMappings checks a component's whole set of mappings (names by connection
+// ID, then parameter): each connection against the rules and against the names the others
+// use. Errors are keyed "<connection ID>.<parameter>".
+func ValidateComponentMappings(conns map[string]MappedConnection, names map[string]map[string]string) error {
+	fields := FieldErrors{}
+	for id, byParam := range names {
+		var taken []MappingTaken
+		for other, otherNames := range names {
+			if other == id {
+				continue
+			}
+			for prm, env := range otherNames {
+				taken = append(taken, MappingTaken{Env: strings.TrimSpace(env), ConnectionID: other, ConnectionName: conns[other].Name, Parameter: prm})
+			}
+		}
+		for field, msg := range ErrorFields(ValidateMapping(conns[id].Parameters, byParam, taken)) {
+			fields.Add(id+"."+field, msg)
+		}
+	}
+	return fields.Err()
+}
+
 // EnvVar is one variable of a component's effective environment and where it comes from.
 type EnvVar struct {
 	Name   string `json:"name"`
@@ -139,6 +167,9 @@ type MappingService interface {
 	// nothing: every parameter must be mapped to a valid, unique name.
 	SetMappings(ctx context.Context, project, component, connectionID string, names map[string]string) ([]Mapping, error)
 	DeleteMappings(ctx context.Context, project, component, connectionID string) error
+	// ReplaceMappings sets all of a component's mappings at once (names by connection ID,
+	// then parameter), all or nothing; errors are keyed "<connection ID>.<parameter>".
+	ReplaceMappings(ctx context.Context, project, component string, names map[string]map[string]string) ([]Mapping, error)
 	// Env returns the component's effective environment; secrets masked unless reveal.
 	Env(ctx context.Context, project, component, environment string, reveal bool) ([]EnvVar, error)
 

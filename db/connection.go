@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/junction-dev/junction"
 )
@@ -385,15 +386,22 @@ func (s *ConnectionService) FindConnection(ctx context.Context, id string, revea
 	return c, err
 }
 
-// audit records an action on a secret.
+// audit records an action on a secret, on its own.
 func (s *ConnectionService) audit(ctx context.Context, action, target string) error {
+	return insertAudit(ctx, s.db.write, s.db.Now(), action, target)
+}
+
+// insertAudit records who did an action to which target, through conn (the writer or a
+// write transaction).
+func insertAudit(ctx context.Context, conn interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, at time.Time, action, target string) error {
 	user, err := caller(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = s.db.write.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target) VALUES (?, ?, ?, ?)`,
-		formatTime(s.db.Now()), user.Email, action, target)
-	if err != nil {
+	if _, err := conn.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target) VALUES (?, ?, ?, ?)`,
+		formatTime(at), user.Email, action, target); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
 	return nil
@@ -562,10 +570,7 @@ func (s *ConnectionService) Rotate(ctx context.Context, id, env string) (shared 
 				return err
 			}
 		}
-		user, _ := caller(ctx)
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target) VALUES (?, ?, ?, ?)`,
-			formatTime(tx.now), user.Email, "connection.rotate", id+" "+env)
-		return err
+		return insertAudit(ctx, tx, tx.now, "connection.rotate", id+" "+env)
 	})
 	return shared, err
 }

@@ -929,12 +929,12 @@ func TestConnectionService_Rotate(t *testing.T) {
 	require.Equal(t, paramValues(beforeBilling, "ConsumerSecret"), paramValues(f.reveal(t, billing.ID), "ConsumerSecret"))
 
 	clientID := paramValues(afterA, "ConsumerKey")["development"]
-	_, err = f.conns.IssueToken(t.Context(), clientID, oldSecret, "")
+	_, err = f.conns.IssueToken(t.Context(), clientID, oldSecret, stock.ID)
 	require.Equal(t, junction.EUNAUTHORIZED, junction.ErrorCode(err), "the old secret stops working")
-	tok, err := f.conns.IssueToken(t.Context(), clientID, newSecret, "")
+	tok, err := f.conns.IssueToken(t.Context(), clientID, newSecret, stock.ID)
 	require.NoError(t, err)
 	require.NotEmpty(t, tok.Token)
-	_, err = f.conns.IssueToken(t.Context(), paramValues(afterA, "ConsumerKey")["production"], paramValues(afterA, "ConsumerSecret")["production"], "")
+	_, err = f.conns.IssueToken(t.Context(), paramValues(afterA, "ConsumerKey")["production"], paramValues(afterA, "ConsumerSecret")["production"], stock.ID)
 	require.NoError(t, err, "production's secret still works")
 	require.Equal(t, 1, countRows(t, f.store, `SELECT COUNT(*) FROM audit_log WHERE action = 'connection.rotate' AND actor = ?`, f.developer.Email))
 
@@ -1104,8 +1104,10 @@ func TestConnectionService_IssueToken(t *testing.T) {
 		wantAud          []string
 		wantEnv          string
 	}{
-		{"ProjectApp", clientID, secret, "", "", projectAud, "development"},
-		{"ProjectAppProduction", prodID, prodSecret, "", "", projectAud, "production"},
+		// The project's application connects to two services: a token is for one of them.
+		{"ErrProjectAppNeedsAudience", clientID, secret, "", junction.EINVALID, nil, ""},
+		{"ProjectApp", clientID, secret, stock.ID, "", []string{stock.ID}, "development"},
+		{"ProjectAppProduction", prodID, prodSecret, stock.ID, "", []string{stock.ID}, "production"},
 		{"Audience", clientID, secret, pricing.ID, "", []string{pricing.ID}, "development"},
 		{"ComponentApp", compID, compSecret, "", "", []string{other.ID}, "development"},
 		{"ErrUnknownAudience", clientID, secret, other.ID, junction.EINVALID, nil, ""},
@@ -1140,7 +1142,7 @@ func TestConnectionService_IssueToken(t *testing.T) {
 	}
 
 	t.Run("TamperedTokenFails", func(t *testing.T) {
-		tok, err := conns.IssueToken(t.Context(), clientID, secret, "")
+		tok, err := conns.IssueToken(t.Context(), clientID, secret, stock.ID)
 		require.NoError(t, err)
 		parts := strings.Split(tok.Token, ".")
 		claims := []byte(`{"sub":"` + clientID + `","aud":["` + other.ID + `"]}`)
@@ -1150,15 +1152,15 @@ func TestConnectionService_IssueToken(t *testing.T) {
 	})
 
 	t.Run("DistinctTokens", func(t *testing.T) {
-		a, err := conns.IssueToken(t.Context(), clientID, secret, "")
+		a, err := conns.IssueToken(t.Context(), clientID, secret, stock.ID)
 		require.NoError(t, err)
-		b, err := conns.IssueToken(t.Context(), clientID, secret, "")
+		b, err := conns.IssueToken(t.Context(), clientID, secret, stock.ID)
 		require.NoError(t, err)
 		require.NotEqual(t, a.Token, b.Token)
 	})
 
 	t.Run("KeySurvivesReopen", func(t *testing.T) {
-		tok, err := conns.IssueToken(t.Context(), clientID, secret, "")
+		tok, err := conns.IssueToken(t.Context(), clientID, secret, stock.ID)
 		require.NoError(t, err)
 		kid, _, err := verifyJWT(t, jwks, tok.Token)
 		require.NoError(t, err)
@@ -1172,12 +1174,13 @@ func TestConnectionService_IssueToken(t *testing.T) {
 		kid2, _, err := verifyJWT(t, jwks2, tok.Token)
 		require.NoError(t, err, "a token issued before reopening still verifies")
 		require.Equal(t, kid, kid2)
-		tok2, err := conns2.IssueToken(t.Context(), clientID, secret, "")
+		tok2, err := conns2.IssueToken(t.Context(), clientID, secret, pricing.ID)
 		require.NoError(t, err)
 		kid3, claims, err := verifyJWT(t, jwks, tok2.Token)
 		require.NoError(t, err)
 		require.Equal(t, kid, kid3)
-		require.Equal(t, projectAud, claims.Aud)
+		require.Equal(t, []string{pricing.ID}, claims.Aud)
+		require.Len(t, projectAud, 2)
 	})
 }
 

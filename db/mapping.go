@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/junction-dev/junction"
@@ -113,7 +114,7 @@ func (s *MappingService) SetMappings(ctx context.Context, project, component, co
 		}
 		for _, prm := range params {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO mappings (component_id, connection_id, parameter, env) VALUES (?, ?, ?, ?)`,
-				c.ID, connectionID, prm, names[prm]); err != nil {
+				c.ID, connectionID, prm, strings.TrimSpace(names[prm])); err != nil {
 				return err
 			}
 		}
@@ -140,6 +141,52 @@ func takenNames(ctx context.Context, tx *Tx, componentID int64, except string) (
 		taken = append(taken, t)
 	}
 	return taken, rows.Err()
+}
+
+// ReplaceMappings implements junction.MappingService.
+func (s *MappingService) ReplaceMappings(ctx context.Context, project, component string, names map[string]map[string]string) (list []junction.Mapping, err error) {
+	err = s.db.inTx(ctx, true, func(tx *Tx) error {
+		p, c, err := s.component(ctx, tx, project, component)
+		if err != nil {
+			return err
+		}
+		if !p.Role.CanWrite() {
+			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change mappings.")
+		}
+		conns := map[string]junction.MappedConnection{}
+		for id := range names {
+			r, err := s.usableConnection(ctx, tx, p, c, id)
+			if err != nil {
+				return err
+			}
+			conn, err := s.connections.build(ctx, tx, r, p.Role, false)
+			if err != nil {
+				return err
+			}
+			mc := junction.MappedConnection{Name: conn.Name}
+			for _, prm := range conn.Parameters {
+				mc.Parameters = append(mc.Parameters, prm.Name)
+			}
+			conns[id] = mc
+		}
+		if err := junction.ValidateComponentMappings(conns, names); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mappings WHERE component_id = ?`, c.ID); err != nil {
+			return err
+		}
+		for id, byParam := range names {
+			for _, prm := range conns[id].Parameters {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO mappings (component_id, connection_id, parameter, env) VALUES (?, ?, ?, ?)`,
+					c.ID, id, prm, strings.TrimSpace(byParam[prm])); err != nil {
+					return err
+				}
+			}
+		}
+		list, err = mappingsOf(ctx, tx, c.ID)
+		return err
+	})
+	return list, err
 }
 
 // DeleteMappings implements junction.MappingService.

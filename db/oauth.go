@@ -125,12 +125,17 @@ func (s *ConnectionService) IssueToken(ctx context.Context, clientID, clientSecr
 	if !constantTimeEqual(hash, hashSecret(clientSecret)) {
 		return nil, errInvalidClient
 	}
-	if audience != "" {
-		if !slices.Contains(services, audience) {
-			return nil, junction.Errorf(junction.EINVALID, "This client has no connection to %q.", audience)
-		}
-		services = []string{audience}
+	// A token is for one service, so that a service cannot replay it to another that
+	// shares the application. The audience may be left out when there is only one.
+	switch {
+	case audience != "" && !slices.Contains(services, audience):
+		return nil, junction.Errorf(junction.EINVALID, "This client has no connection to %q.", audience)
+	case audience == "" && len(services) > 1:
+		return nil, junction.Errorf(junction.EINVALID, "Name the service in audience: this client connects to %s.", strings.Join(services, ", "))
+	case audience == "" && len(services) == 1:
+		audience = services[0]
 	}
+	services = []string{audience}
 	key, err := s.db.signingKey(ctx)
 	if err != nil {
 		return nil, err

@@ -170,21 +170,33 @@ func oauthError(c echo.Context, status int, code, description string) error {
 // JWT whose audience is the services the client's application connects to.
 func (h *Handler) Token(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
-	if c.FormValue("grant_type") != "client_credentials" {
+	// Only the request body counts: credentials in the URL would end up in logs (RFC 6749 2.3.1).
+	if err := c.Request().ParseForm(); err != nil {
+		return oauthError(c, http.StatusBadRequest, "invalid_request", "Send an application/x-www-form-urlencoded body.")
+	}
+	form := c.Request().PostForm
+	switch form.Get("grant_type") {
+	case "client_credentials":
+	case "":
+		return oauthError(c, http.StatusBadRequest, "invalid_request", "Send grant_type=client_credentials.")
+	default:
 		return oauthError(c, http.StatusBadRequest, "unsupported_grant_type", "Use grant_type=client_credentials.")
 	}
 	clientID, secret, basic := c.Request().BasicAuth()
+	if basic && (form.Has("client_id") || form.Has("client_secret")) {
+		return oauthError(c, http.StatusBadRequest, "invalid_request", "Authenticate the client one way: HTTP Basic or the form, not both.")
+	}
 	if basic {
 		// RFC 6749 2.3.1: the Basic credentials are form-encoded.
 		clientID, _ = url.QueryUnescape(clientID)
 		secret, _ = url.QueryUnescape(secret)
 	} else {
-		clientID, secret = c.FormValue("client_id"), c.FormValue("client_secret")
+		clientID, secret = form.Get("client_id"), form.Get("client_secret")
 	}
 	if clientID == "" || secret == "" {
 		return oauthError(c, http.StatusUnauthorized, "invalid_client", "Authenticate the client with HTTP Basic or client_id and client_secret.")
 	}
-	token, err := h.Connections.IssueToken(c.Request().Context(), clientID, secret, c.FormValue("audience"))
+	token, err := h.Connections.IssueToken(c.Request().Context(), clientID, secret, form.Get("audience"))
 	switch junction.ErrorCode(err) {
 	case "":
 	case junction.EUNAUTHORIZED:
@@ -192,7 +204,8 @@ func (h *Handler) Token(c echo.Context) error {
 	case junction.EINVALID:
 		return oauthError(c, http.StatusBadRequest, "invalid_target", junction.ErrorMessage(err))
 	default:
-		return err
+		h.Logger.Error("token endpoint", "err", err)
+		return oauthError(c, http.StatusInternalServerError, "server_error", "The token could not be issued.")
 	}
 	return c.JSON(http.StatusOK, map[string]any{"access_token": token.Token, "token_type": "Bearer", "expires_in": token.ExpiresIn})
 }

@@ -269,3 +269,5 @@ func byScope(list []*junction.Connection, scope junction.Scope) []*junction.Conn
 	}
 	return out
 }
+
+func int64String(n int64) string { return strconv.FormatInt(n, 10) }

@@ -13,7 +13,7 @@ import (
 func paramNames(c *junction.Connection) []string {
 	names := make([]string, len(c.Parameters))
 	for i, p := range c.Parameters {
-		names[i] = envName(c.Name, p.Name)
+		names[i] = junction.SuggestEnvName(c.Name, p.Name)
 	}
 	return names
 }
@@ -33,8 +33,8 @@ func goSnippet(c *junction.Connection) string {
 		fmt.Fprintf(&b, "%s := os.Getenv(%q)\n", goVar(n), n)
 	}
 	if hasParam(c, junction.ParamConsumerKey) {
-		fmt.Fprintf(&b, "\n// Fetch a token with golang.org/x/oauth2/clientcredentials:\ncfg := clientcredentials.Config{ClientID: %s, ClientSecret: %s, TokenURL: %s}\nclient := cfg.Client(ctx) // adds the token to every request\n",
-			goVar(envName(c.Name, junction.ParamConsumerKey)), goVar(envName(c.Name, junction.ParamConsumerSecret)), goVar(envName(c.Name, junction.ParamTokenURL)))
+		fmt.Fprintf(&b, "\n// Fetch a token with golang.org/x/oauth2/clientcredentials:\ncfg := clientcredentials.Config{ClientID: %s, ClientSecret: %s, TokenURL: %s,\n\tEndpointParams: url.Values{\"audience\": {%q}}}\nclient := cfg.Client(ctx) // adds the token to every request\n",
+			goVar(junction.SuggestEnvName(c.Name, junction.ParamConsumerKey)), goVar(junction.SuggestEnvName(c.Name, junction.ParamConsumerSecret)), goVar(junction.SuggestEnvName(c.Name, junction.ParamTokenURL)), c.Service.ID)
 	}
 	return b.String()
 }
@@ -55,8 +55,8 @@ func nodeSnippet(c *junction.Connection) string {
 		fmt.Fprintf(&b, "const %s = process.env.%s;\n", goVar(n), n)
 	}
 	if hasParam(c, junction.ParamConsumerKey) {
-		fmt.Fprintf(&b, "\nconst res = await fetch(%s, {\n  method: \"POST\",\n  headers: { Authorization: \"Basic \" + Buffer.from(%s + \":\" + %s).toString(\"base64\") },\n  body: new URLSearchParams({ grant_type: \"client_credentials\" }),\n});\nconst { access_token } = await res.json();\n",
-			goVar(envName(c.Name, junction.ParamTokenURL)), goVar(envName(c.Name, junction.ParamConsumerKey)), goVar(envName(c.Name, junction.ParamConsumerSecret)))
+		fmt.Fprintf(&b, "\nconst res = await fetch(%s, {\n  method: \"POST\",\n  headers: { Authorization: \"Basic \" + Buffer.from(%s + \":\" + %s).toString(\"base64\") },\n  body: new URLSearchParams({ grant_type: \"client_credentials\", audience: \"%s\" }),\n});\nconst { access_token } = await res.json();\n",
+			goVar(junction.SuggestEnvName(c.Name, junction.ParamTokenURL)), goVar(junction.SuggestEnvName(c.Name, junction.ParamConsumerKey)), goVar(junction.SuggestEnvName(c.Name, junction.ParamConsumerSecret)), c.Service.ID)
 	}
 	return b.String()
 }
@@ -68,24 +68,24 @@ func pythonSnippet(c *junction.Connection) string {
 		fmt.Fprintf(&b, "%s = os.environ[%q]\n", strings.ToLower(n), n)
 	}
 	if hasParam(c, junction.ParamConsumerKey) {
-		fmt.Fprintf(&b, "\nimport requests\ntoken = requests.post(%s, data={\"grant_type\": \"client_credentials\"},\n                      auth=(%s, %s)).json()[\"access_token\"]\n",
-			strings.ToLower(envName(c.Name, junction.ParamTokenURL)), strings.ToLower(envName(c.Name, junction.ParamConsumerKey)), strings.ToLower(envName(c.Name, junction.ParamConsumerSecret)))
+		fmt.Fprintf(&b, "\nimport requests\ntoken = requests.post(%s, data={\"grant_type\": \"client_credentials\", \"audience\": \"%s\"},\n                      auth=(%s, %s)).json()[\"access_token\"]\n",
+			strings.ToLower(junction.SuggestEnvName(c.Name, junction.ParamTokenURL)), c.Service.ID, strings.ToLower(junction.SuggestEnvName(c.Name, junction.ParamConsumerKey)), strings.ToLower(junction.SuggestEnvName(c.Name, junction.ParamConsumerSecret)))
 	}
 	return b.String()
 }
 
 func curlSnippet(c *junction.Connection) string {
-	url := "$" + envName(c.Name, junction.ParamServiceURL)
+	url := "$" + junction.SuggestEnvName(c.Name, junction.ParamServiceURL)
 	switch {
 	case hasParam(c, junction.ParamConsumerKey):
-		return fmt.Sprintf("TOKEN=$(curl -s -u \"$%s:$%s\" -d grant_type=client_credentials \"$%s\" | jq -r .access_token)\ncurl -H \"Authorization: Bearer $TOKEN\" \"%s\"\n",
-			envName(c.Name, junction.ParamConsumerKey), envName(c.Name, junction.ParamConsumerSecret), envName(c.Name, junction.ParamTokenURL), url)
+		return fmt.Sprintf("TOKEN=$(curl -s -u \"$%s:$%s\" -d grant_type=client_credentials -d audience=%s \"$%s\" | jq -r .access_token)\ncurl -H \"Authorization: Bearer $TOKEN\" \"%s\"\n",
+			junction.SuggestEnvName(c.Name, junction.ParamConsumerKey), junction.SuggestEnvName(c.Name, junction.ParamConsumerSecret), c.Service.ID, junction.SuggestEnvName(c.Name, junction.ParamTokenURL), url)
 	case hasParam(c, junction.ParamAPIKey):
-		return fmt.Sprintf("curl -H \"API-Key: $%s\" \"%s\"\n", envName(c.Name, junction.ParamAPIKey), url)
+		return fmt.Sprintf("curl -H \"API-Key: $%s\" \"%s\"\n", junction.SuggestEnvName(c.Name, junction.ParamAPIKey), url)
 	case hasParam(c, junction.ParamHostName):
 		return fmt.Sprintf("psql \"host=$%s port=$%s dbname=$%s user=$%s password=$%s\"\n",
-			envName(c.Name, junction.ParamHostName), envName(c.Name, junction.ParamPort), envName(c.Name, junction.ParamDatabaseName),
-			envName(c.Name, junction.ParamUsername), envName(c.Name, junction.ParamPassword))
+			junction.SuggestEnvName(c.Name, junction.ParamHostName), junction.SuggestEnvName(c.Name, junction.ParamPort), junction.SuggestEnvName(c.Name, junction.ParamDatabaseName),
+			junction.SuggestEnvName(c.Name, junction.ParamUsername), junction.SuggestEnvName(c.Name, junction.ParamPassword))
 	}
 	return fmt.Sprintf("curl \"%s\"\n", url)
 }

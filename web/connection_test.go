@@ -219,6 +219,19 @@ func TestTokenEndpoint(t *testing.T) {
 	status, body = token(url.Values{"grant_type": {"password"}}, true)
 	require.Equal(t, http.StatusBadRequest, status)
 	require.Equal(t, "unsupported_grant_type", body["error"])
+	status, body = token(url.Values{}, true)
+	require.Equal(t, http.StatusBadRequest, status)
+	require.Equal(t, "invalid_request", body["error"])
+	status, body = token(url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}}, true)
+	require.Equal(t, http.StatusBadRequest, status, "one way of client authentication only")
+	require.Equal(t, "invalid_request", body["error"])
+
+	// Credentials in the URL are not read: they would end up in logs.
+	res, err = http.Post(f.URL+"/oauth2/token?client_id="+url.QueryEscape(clientID)+"&client_secret="+url.QueryEscape(secret),
+		"application/x-www-form-urlencoded", strings.NewReader("grant_type=client_credentials"))
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, res.StatusCode)
 
 	// Rotation: the old secret stops working, the new one works.
 	status, rot := f.api(t, http.MethodPost, "/api/v1/connections/"+conn["id"].(string)+"/rotate", f.admin, `{"environment":"production"}`)

@@ -32,7 +32,8 @@ CREATE TABLE connections (
 	-- scope_key makes names unique per project (project scope) or per component.
 	scope_key    TEXT NOT NULL,
 	service_id   TEXT NOT NULL REFERENCES services (id),
-	oauth_app_id INTEGER REFERENCES oauth_apps (id) ON DELETE CASCADE,
+	-- No cascade: an application is deleted only once no connection uses it.
+	oauth_app_id INTEGER REFERENCES oauth_apps (id),
 	endpoints    TEXT NOT NULL DEFAULT '{}', -- third-party endpoint per environment, JSON
 	created_by   INTEGER REFERENCES users (id) ON DELETE SET NULL,
 	created_at   TEXT NOT NULL,
