@@ -161,7 +161,21 @@ func (h *Handler) APIDeleteComponent(c echo.Context) error {
 
 // renderComponent renders the component page with its endpoints and connections.
 func (h *Handler) renderComponent(c echo.Context, status int, p *junction.Project, comp *junction.Component, form views.ComponentForm) error {
+	return h.renderComponentWith(c, status, p, comp, form, views.RuntimeTokensView{})
+}
+
+// renderComponentWith renders the component page; runtime may carry a token just created.
+func (h *Handler) renderComponentWith(c echo.Context, status int, p *junction.Project, comp *junction.Component, form views.ComponentForm, runtime views.RuntimeTokensView) error {
 	ctx := c.Request().Context()
+	tokens, err := h.Mappings.FindRuntimeTokens(ctx, p.Handle, comp.Handle)
+	if err != nil {
+		return err
+	}
+	envs, err := h.environmentNames(c)
+	if err != nil {
+		return err
+	}
+	runtime.Tokens, runtime.Environments = tokens, envs
 	endpoints, err := h.Services.FindComponentServices(ctx, p.Handle, comp.Handle)
 	if err != nil {
 		return err
@@ -170,5 +184,5 @@ func (h *Handler) renderComponent(c echo.Context, status int, p *junction.Projec
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.ComponentPage(h.page(c, comp.Name, "projects"), p, comp, form, endpoints, connections))
+	return render(c, status, views.ComponentPage(h.page(c, comp.Name, "projects"), p, comp, form, endpoints, connections, runtime))
 }

@@ -380,6 +380,13 @@ func TestDemoScreenshots(t *testing.T) {
 	b.noConsoleErrors(t)
 }
 
+// clear empties an input (chromedp's SetValue refuses the empty string).
+func (b *browserTab) clear(t *testing.T, sel string) {
+	t.Helper()
+	_, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => { document.querySelector(`+jsString(sel)+`).value = ""; return true })()`))
+	require.NoError(t, err)
+}
+
 // markPage sets a marker on the window; it survives htmx swaps but not a page load.
 func (b *browserTab) markPage(t *testing.T) {
 	t.Helper()
@@ -694,4 +701,58 @@ func TestTokenURLEndToEnd(t *testing.T) {
 	claims := jwttest.Verify(t, token.AccessToken, jwks)
 	require.Equal(t, []any{svc.ID}, claims["aud"])
 	require.Equal(t, base, claims["iss"])
+}
+
+func TestBrowserMappingEditor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests are not short")
+	}
+	base, app := e2eServerWith(t, true)
+	ctx := context.Background()
+	admin, err := app.Services.Users.FindUserByEmail(ctx, DemoAdminEmail)
+	require.NoError(t, err)
+	conns, err := app.Services.Connections.FindConnections(junction.NewContextWithUser(ctx, admin),
+		junction.ConnectionFilter{Project: "shop", Component: "orders"})
+	require.NoError(t, err)
+	ids := map[string]string{}
+	for _, c := range conns {
+		ids[c.Name] = c.ID
+	}
+	twilio, db := ids["twilio"], ids["orders-db"]
+	require.NotEmpty(t, twilio)
+	require.NotEmpty(t, db)
+
+	b := newBrowserTab(t)
+	b.signInAs(t, base, DemoDeveloperEmail, DemoPassword)
+	b.run(t,
+		chromedp.Navigate(base+"/projects/shop/components/orders"),
+		chromedp.Click(chromedp.CSS(`[data-testid=edit-env]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=mapping-form]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="include-`+twilio+`"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="include-`+db+`"]`)),
+	)
+	b.markPage(t)
+	field := `[id="map-` + twilio + `.ServiceURL"]`
+	b.clear(t, field)
+	b.run(t, chromedp.SendKeys(chromedp.CSS(field), "ORDERS_DB_HOSTNAME"))
+	errSel := `[data-testid="mapping-error-` + twilio + `-ServiceURL"]`
+	b.waitText(t, errSel, "already used by connection orders-db")
+	require.True(t, b.samePage(t), "validation ran without a page load")
+	b.screenshot(t, "mapping-duplicate")
+
+	b.clear(t, field)
+	b.run(t, chromedp.SendKeys(chromedp.CSS(field), "TWILIO_URL"))
+	_, err = chromedp.Run(b.ctx, chromedp.Poll[bool](`document.querySelector(`+jsString(errSel)+`).textContent.trim() === ""`))
+	require.NoError(t, err, "the message goes once the name is fixed")
+	b.run(t,
+		chromedp.Click(chromedp.CSS(`[data-testid=save-mappings]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="preview-TWILIO_URL"]`)),
+	)
+	row := b.text(t, `[data-testid="preview-TWILIO_URL"]`)
+	require.Contains(t, row, "https://api.twilio.com")
+	require.Contains(t, row, "twilio")
+	require.Contains(t, row, twilio)
+	require.Contains(t, b.text(t, `[data-testid="preview-ORDERS_DB_PASSWORD"]`), "********")
+	b.screenshot(t, "mapping-saved")
+	b.noConsoleErrors(t)
 }
