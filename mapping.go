@@ -192,7 +192,8 @@ func sortedNames(values map[string]string) []string {
 }
 
 // FormatDotenv renders variables as a .env file: sorted, each value double-quoted with
-// backslashes, quotes, dollar signs and line breaks escaped.
+// backslashes, quotes, dollar signs and line breaks escaped, as dotenv readers expect. To
+// load variables into a shell, use FormatShell, whose single quotes keep every value literal.
 func FormatDotenv(values map[string]string) string {
 	var b strings.Builder
 	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "\n", `\n`, "\r", `\r`)

@@ -261,3 +261,20 @@ func TestAPIKeyVerify(t *testing.T) {
 	status, _ = f.api(t, http.MethodPost, "/api/v1/api-keys/verify", "", `{"key":"jak_nope"}`)
 	require.Equal(t, http.StatusUnauthorized, status)
 }
+
+func TestAuditAPI(t *testing.T) {
+	f := newConnectionFixture(t)
+	conn := f.create(t, "/api/v1/projects/shop/connections", f.admin, `{"name":"posts","service_id":"`+f.oauthA+`"}`)
+	status, _ := f.api(t, http.MethodGet, "/api/v1/connections/"+conn["id"].(string)+"?reveal=true", f.admin, "")
+	require.Equal(t, http.StatusOK, status)
+	status, list := f.api(t, http.MethodGet, "/api/v1/audit", f.admin, "")
+	require.Equal(t, http.StatusOK, status)
+	require.EqualValues(t, 1, list["total"])
+	entry := list["items"].([]any)[0].(map[string]any)
+	require.Equal(t, "ada@example.com", entry["actor"])
+	require.Equal(t, "connection.reveal", entry["action"])
+	require.Equal(t, conn["id"], entry["target"])
+	require.NotEmpty(t, entry["at"])
+	status, _ = f.api(t, http.MethodGet, "/api/v1/audit", f.viewer, "")
+	require.Equal(t, http.StatusForbidden, status, "the audit log is for admins")
+}

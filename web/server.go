@@ -178,6 +178,7 @@ func (s *Server) routes(h *handlers.Handler) {
 	api.PATCH("/connections/:id", h.APIUpdateConnection)
 	api.DELETE("/connections/:id", h.APIDeleteConnection)
 	api.POST("/connections/:id/rotate", h.APIRotateConnection)
+	api.GET("/audit", h.APIAudit)
 	api.GET("/projects/:p/components/:c/mappings", h.APIMappings)
 	api.PUT("/projects/:p/components/:c/mappings/:id", h.APISetMappings)
 	api.DELETE("/projects/:p/components/:c/mappings/:id", h.APIDeleteMappings)

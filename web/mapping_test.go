@@ -1,0 +1,645 @@
+package web_test
+
+import (
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/junction-dev/junction"
+)
+
+// mappingFixture is a connectionFixture with shop's project connection "Twilio", the
+// component connection "posts" of shop/orders, blog's project connection "posts", and an
+// outsider.
+type mappingFixture struct {
+	*connectionFixture
+	outsider             string // token
+	twilioID, postsID    string
+	blogID               string
+	twilioMap, postsMaps map[string]string
+}
+
+func newMappingFixture(t *testing.T) *mappingFixture {
+	t.Helper()
+	f := &mappingFixture{connectionFixture: newConnectionFixture(t)}
+	f.outsider = f.token(t, f.createUser(t, "out@example.com", false))
+	f.twilioID = f.create(t, "/api/v1/projects/shop/connections", f.admin, `{"name":"Twilio","service_id":"`+f.twilio+`"}`)["id"].(string)
+	f.postsID = f.create(t, "/api/v1/projects/shop/components/orders/connections", f.admin, `{"name":"posts","service_id":"`+f.oauthA+`"}`)["id"].(string)
+	f.blogID = f.create(t, "/api/v1/projects/blog/connections", f.admin, `{"name":"posts","service_id":"`+f.oauthA+`"}`)["id"].(string)
+	f.twilioMap = map[string]string{"ServiceURL": "TWILIO_URL", "AccountSID": "TWILIO_SID", "AuthToken": "TWILIO_TOKEN"}
+	f.postsMaps = map[string]string{"ServiceURL": "POSTS_URL", "ConsumerKey": "POSTS_KEY", "ConsumerSecret": "POSTS_SECRET", "TokenURL": "POSTS_TOKEN_URL"}
+	return f
+}
+
+func mappingsBody(t *testing.T, m map[string]string) string {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"mappings": m})
+	require.NoError(t, err)
+	return string(b)
+}
+
+func (f *mappingFixture) put(t *testing.T, component, connID, token string, m map[string]string) (int, map[string]any) {
+	t.Helper()
+	return f.api(t, http.MethodPut, "/api/v1/projects/shop/components/"+component+"/mappings/"+connID, token, mappingsBody(t, m))
+}
+
+func (f *mappingFixture) mustPut(t *testing.T, component, connID string, m map[string]string) map[string]any {
+	t.Helper()
+	status, body := f.put(t, component, connID, f.admin, m)
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	return body
+}
+
+func (f *mappingFixture) items(t *testing.T, component string) []any {
+	t.Helper()
+	status, body := f.api(t, http.MethodGet, "/api/v1/projects/shop/components/"+component+"/mappings", f.admin, "")
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	items, ok := body["items"].([]any)
+	require.True(t, ok, "%v", body)
+	return items
+}
+
+// raw sends a request with an Authorization header (if any) and returns the status, the
+// Content-Type and the body.
+func (ts *testServer) raw(t *testing.T, method, path, auth string) (int, string, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, ts.URL+path, nil)
+	require.NoError(t, err)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res.StatusCode, res.Header.Get("Content-Type"), string(body)
+}
+
+// runtimeEnv fetches GET /api/v1/runtime/env?format=json with a runtime token.
+func (ts *testServer) runtimeEnv(t *testing.T, token string) (int, map[string]any) {
+	t.Helper()
+	status, ctype, body := ts.raw(t, http.MethodGet, "/api/v1/runtime/env", "Bearer "+token)
+	require.Contains(t, ctype, "application/json")
+	var out map[string]any
+	require.NoError(t, json.Unmarshal([]byte(body), &out), body)
+	return status, out
+}
+
+func keysOf(m map[string]any) []string {
+	out := []string{}
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestMappingsAPI(t *testing.T) {
+	f := newMappingFixture(t)
+	path := "/api/v1/projects/shop/components/orders/mappings"
+
+	t.Run("Empty", func(t *testing.T) {
+		require.Equal(t, []any{}, f.items(t, "orders"), "an empty list, not null")
+	})
+
+	t.Run("ErrFirstSaveSavesNothing", func(t *testing.T) {
+		status, body := f.put(t, "orders", f.twilioID, f.admin, map[string]string{"ServiceURL": "TWILIO_URL", "AccountSID": "1SID", "AuthToken": "PATH", "Region": "TWILIO_REGION"})
+		require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+		code, fields := apiError(t, body)
+		require.Equal(t, "invalid", code)
+		require.Equal(t, []string{"AccountSID", "AuthToken", "Region"}, keysOf(fields), "fields are keyed by parameter: %v", fields)
+		for k, v := range fields {
+			require.NotEmpty(t, v, k)
+		}
+		require.Empty(t, f.items(t, "orders"), "nothing saved")
+	})
+
+	t.Run("Save", func(t *testing.T) {
+		body := f.mustPut(t, "orders", f.twilioID, f.twilioMap)
+		require.Equal(t, []string{"items"}, keysOf(body))
+		require.Equal(t, []any{
+			map[string]any{"connection_id": f.twilioID, "parameter": "AccountSID", "env": "TWILIO_SID"},
+			map[string]any{"connection_id": f.twilioID, "parameter": "AuthToken", "env": "TWILIO_TOKEN"},
+			map[string]any{"connection_id": f.twilioID, "parameter": "ServiceURL", "env": "TWILIO_URL"},
+		}, body["items"])
+		require.Equal(t, body["items"], f.items(t, "orders"))
+
+		body = f.mustPut(t, "orders", f.postsID, f.postsMaps)
+		items := body["items"].([]any)
+		require.Len(t, items, 7, "the answer is all of the component's mappings")
+		for _, it := range items {
+			require.Equal(t, []string{"connection_id", "env", "parameter"}, keysOf(it.(map[string]any)))
+		}
+	})
+
+	t.Run("ErrBadSaveKeepsPrevious", func(t *testing.T) {
+		before := f.items(t, "orders")
+		tests := []struct {
+			name   string
+			conn   string
+			names  map[string]string
+			fields []string
+		}{
+			{"Reserved", f.twilioID, map[string]string{"ServiceURL": "NEW_URL", "AccountSID": "NEW_SID", "AuthToken": "junction_token"}, []string{"AuthToken"}},
+			{"Missing", f.twilioID, map[string]string{"ServiceURL": "NEW_URL", "AccountSID": "NEW_SID"}, []string{"AuthToken"}},
+			{"Unknown", f.twilioID, map[string]string{"ServiceURL": "NEW_URL", "AccountSID": "NEW_SID", "AuthToken": "NEW_TOKEN", "Nope": "NOPE"}, []string{"Nope"}},
+			{"Duplicate", f.twilioID, map[string]string{"ServiceURL": "NEW_URL", "AccountSID": "NEW_URL", "AuthToken": "NEW_TOKEN"}, []string{"AccountSID"}},
+			{"TooLong", f.twilioID, map[string]string{"ServiceURL": strings.Repeat("U", 129), "AccountSID": "NEW_SID", "AuthToken": "NEW_TOKEN"}, []string{"ServiceURL"}},
+			{"Unicode", f.twilioID, map[string]string{"ServiceURL": "NEW_URL", "AccountSID": "SÍD", "AuthToken": "NEW_TOKEN"}, []string{"AccountSID"}},
+			{"TakenByOther", f.postsID, map[string]string{"ServiceURL": "TWILIO_URL", "ConsumerKey": "K", "ConsumerSecret": "S", "TokenURL": "T"}, []string{"ServiceURL"}},
+			{"All", f.twilioID, map[string]string{}, []string{"AccountSID", "AuthToken", "ServiceURL"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				status, body := f.put(t, "orders", tt.conn, f.admin, tt.names)
+				require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+				_, fields := apiError(t, body)
+				require.ElementsMatch(t, tt.fields, keysOf(fields), "%v", fields)
+				require.Equal(t, before, f.items(t, "orders"), "nothing saved")
+			})
+		}
+		t.Run("NoMappingsKey", func(t *testing.T) {
+			status, body := f.api(t, http.MethodPut, path+"/"+f.twilioID, f.admin, `{}`)
+			require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+			_, fields := apiError(t, body)
+			require.Equal(t, []string{"AccountSID", "AuthToken", "ServiceURL"}, keysOf(fields))
+			require.Equal(t, before, f.items(t, "orders"))
+		})
+		t.Run("MessageNamesOtherConnection", func(t *testing.T) {
+			status, body := f.put(t, "orders", f.postsID, f.admin, map[string]string{"ServiceURL": "X_URL", "ConsumerKey": "TWILIO_SID", "ConsumerSecret": "S", "TokenURL": "T"})
+			require.Equal(t, http.StatusUnprocessableEntity, status)
+			_, fields := apiError(t, body)
+			msg, _ := fields["ConsumerKey"].(string)
+			require.Contains(t, msg, "Twilio")
+			require.Contains(t, msg, f.twilioID)
+		})
+	})
+
+	t.Run("ErrStatuses", func(t *testing.T) {
+		before := f.items(t, "orders")
+		tests := []struct {
+			name, method, path, token, body string
+			status                          int
+		}{
+			{"OtherProjectsConnection", http.MethodPut, path + "/" + f.blogID, f.admin, mappingsBody(t, f.postsMaps), http.StatusNotFound},
+			{"OtherComponentsConnection", http.MethodPut, "/api/v1/projects/shop/components/web/mappings/" + f.postsID, f.admin, mappingsBody(t, f.postsMaps), http.StatusNotFound},
+			{"UnknownConnection", http.MethodPut, path + "/conn_nope", f.admin, mappingsBody(t, f.twilioMap), http.StatusNotFound},
+			{"UnknownComponent", http.MethodPut, "/api/v1/projects/shop/components/nope/mappings/" + f.twilioID, f.admin, mappingsBody(t, f.twilioMap), http.StatusNotFound},
+			{"Viewer", http.MethodPut, path + "/" + f.twilioID, f.viewer, mappingsBody(t, map[string]string{"ServiceURL": "A", "AccountSID": "B", "AuthToken": "C"}), http.StatusForbidden},
+			{"Outsider", http.MethodPut, path + "/" + f.twilioID, f.outsider, mappingsBody(t, f.twilioMap), http.StatusNotFound},
+			{"Anonymous", http.MethodPut, path + "/" + f.twilioID, "", mappingsBody(t, f.twilioMap), http.StatusUnauthorized},
+			{"MalformedJSON", http.MethodPut, path + "/" + f.twilioID, f.admin, `{"mappings":`, http.StatusBadRequest},
+			{"WrongType", http.MethodPut, path + "/" + f.twilioID, f.admin, `{"mappings":["A"]}`, http.StatusBadRequest},
+			{"ViewerDelete", http.MethodDelete, path + "/" + f.twilioID, f.viewer, "", http.StatusForbidden},
+			{"OutsiderDelete", http.MethodDelete, path + "/" + f.twilioID, f.outsider, "", http.StatusNotFound},
+			{"OutsiderList", http.MethodGet, path, f.outsider, "", http.StatusNotFound},
+			{"AnonymousList", http.MethodGet, path, "", "", http.StatusUnauthorized},
+			{"DeleteUnmapped", http.MethodDelete, "/api/v1/projects/shop/components/web/mappings/" + f.twilioID, f.admin, "", http.StatusNotFound},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				status, body := f.api(t, tt.method, tt.path, tt.token, tt.body)
+				require.Equal(t, tt.status, status, "%v", body)
+				apiError(t, body)
+			})
+		}
+		require.Equal(t, before, f.items(t, "orders"))
+		status, body := f.api(t, http.MethodGet, path, f.viewer, "")
+		require.Equal(t, http.StatusOK, status, "viewers may read mappings")
+		require.Equal(t, before, body["items"])
+	})
+
+	t.Run("OtherComponentMayReuseNames", func(t *testing.T) {
+		f.mustPut(t, "web", f.twilioID, f.twilioMap)
+		require.Len(t, f.items(t, "web"), 3)
+	})
+
+	t.Run("Delete", func(t *testing.T) {
+		status, body := f.api(t, http.MethodDelete, path+"/"+f.twilioID, f.admin, "")
+		require.Equal(t, http.StatusNoContent, status, "%v", body)
+		items := f.items(t, "orders")
+		require.Len(t, items, 4)
+		for _, it := range items {
+			require.Equal(t, f.postsID, it.(map[string]any)["connection_id"])
+		}
+		require.Len(t, f.items(t, "web"), 3, "other components keep theirs")
+		status, _ = f.api(t, http.MethodDelete, path+"/"+f.twilioID, f.admin, "")
+		require.Equal(t, http.StatusNotFound, status)
+	})
+}
+
+func TestEnvAPI(t *testing.T) {
+	f := newMappingFixture(t)
+	f.mustPut(t, "orders", f.twilioID, f.twilioMap)
+	liveOnly := &junction.Service{Kind: junction.KindThirdParty, Name: "Twilio Live", Version: "v1",
+		Parameters: []junction.ServiceParameter{{Name: "AccountSID"}, {Name: "AuthToken", Secret: true}},
+		Endpoints: []junction.Endpoint{
+			{Name: "live", URL: "https://api.twilio.example", Environments: []string{"production"}, Values: map[string]string{"AccountSID": "AC-live", "AuthToken": "live-secret"}},
+		}}
+	require.NoError(t, f.svc.Services.CreateService(as(mustUser(t, f.testServer, "ada@example.com")), liveOnly))
+	liveID := f.create(t, "/api/v1/projects/shop/components/orders/connections", f.admin, `{"name":"live","service_id":"`+liveOnly.ID+`"}`)["id"].(string)
+	f.mustPut(t, "orders", liveID, map[string]string{"ServiceURL": "LIVE_URL", "AccountSID": "LIVE_SID", "AuthToken": "LIVE_TOKEN"})
+
+	env := func(token, query string) (int, map[string]any) {
+		t.Helper()
+		return f.api(t, http.MethodGet, "/api/v1/projects/shop/components/orders/env?"+query, token, "")
+	}
+
+	status, body := env(f.admin, "environment=development")
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.Equal(t, map[string]any{
+		"TWILIO_URL": "https://sandbox.twilio.example", "TWILIO_SID": "AC-sand", "TWILIO_TOKEN": junction.Masked,
+	}, body, "secrets masked; the live-only connection has no development values")
+
+	status, body = env(f.viewer, "environment=development")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, junction.Masked, body["TWILIO_TOKEN"])
+
+	status, body = env(f.admin, "environment=development&reveal=true")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, map[string]any{
+		"TWILIO_URL": "https://sandbox.twilio.example", "TWILIO_SID": "AC-sand", "TWILIO_TOKEN": "sand-secret",
+	}, body)
+
+	status, body = env(f.admin, "environment=production&reveal=true")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, map[string]any{
+		"TWILIO_URL": "https://api.twilio.example", "TWILIO_SID": "AC-live", "TWILIO_TOKEN": "live-secret",
+		"LIVE_URL": "https://api.twilio.example", "LIVE_SID": "AC-live", "LIVE_TOKEN": "live-secret",
+	}, body)
+
+	status, body = env(f.admin, "environment=production")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, junction.Masked, body["LIVE_TOKEN"])
+	require.Equal(t, "AC-live", body["LIVE_SID"])
+
+	t.Run("Audited", func(t *testing.T) {
+		conn, err := sql.Open("sqlite3", f.store.Path()+"?mode=ro")
+		require.NoError(t, err)
+		defer conn.Close()
+		var n int
+		require.NoError(t, conn.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM audit_log WHERE action = 'env.reveal' AND actor = 'ada@example.com'`).Scan(&n))
+		require.Equal(t, 2, n)
+	})
+
+	t.Run("Errors", func(t *testing.T) {
+		tests := []struct {
+			name, token, query string
+			status             int
+			field              string
+		}{
+			{"ViewerReveal", f.viewer, "environment=development&reveal=true", http.StatusForbidden, ""},
+			{"UnknownEnvironment", f.admin, "environment=staging", http.StatusUnprocessableEntity, "environment"},
+			{"NoEnvironment", f.admin, "", http.StatusUnprocessableEntity, "environment"},
+			{"Outsider", f.outsider, "environment=development", http.StatusNotFound, ""},
+			{"Anonymous", "", "environment=development", http.StatusUnauthorized, ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				status, body := env(tt.token, tt.query)
+				require.Equal(t, tt.status, status, "%v", body)
+				_, fields := apiError(t, body)
+				if tt.field != "" {
+					require.Contains(t, fields, tt.field)
+				}
+			})
+		}
+		status, body := f.api(t, http.MethodGet, "/api/v1/projects/shop/components/nope/env?environment=development", f.admin, "")
+		require.Equal(t, http.StatusNotFound, status, "%v", body)
+	})
+}
+
+func TestRuntimeTokensAPI(t *testing.T) {
+	f := newMappingFixture(t)
+	f.mustPut(t, "orders", f.twilioID, f.twilioMap)
+	tokens := "/api/v1/projects/shop/components/orders/runtime-tokens"
+
+	status, created := f.api(t, http.MethodPost, tokens, f.admin, `{"environment":"development"}`)
+	require.Equal(t, http.StatusCreated, status, "%v", created)
+	require.Equal(t, []string{"environment", "id", "token"}, keysOf(created))
+	require.Equal(t, "development", created["environment"])
+	token := created["token"].(string)
+	require.True(t, strings.HasPrefix(token, "jrt_"), token)
+	id := created["id"].(float64)
+	require.NotZero(t, id)
+
+	status, prodCreated := f.api(t, http.MethodPost, tokens, f.admin, `{"environment":"production"}`)
+	require.Equal(t, http.StatusCreated, status)
+	prodToken := prodCreated["token"].(string)
+
+	t.Run("List", func(t *testing.T) {
+		status, list := f.api(t, http.MethodGet, tokens, f.viewer, "")
+		require.Equal(t, http.StatusOK, status, "%v", list)
+		require.EqualValues(t, 2, list["total"])
+		items := list["items"].([]any)
+		require.Len(t, items, 2)
+		envs := []string{}
+		for _, it := range items {
+			it := it.(map[string]any)
+			require.Equal(t, []string{"created_at", "environment", "id", "last_used_at"}, keysOf(it), "the token itself is never listed")
+			require.NotEmpty(t, it["created_at"])
+			require.Nil(t, it["last_used_at"], "not used yet")
+			envs = append(envs, it["environment"].(string))
+		}
+		require.ElementsMatch(t, []string{"development", "production"}, envs)
+	})
+
+	t.Run("CreateErrors", func(t *testing.T) {
+		tests := []struct {
+			name, path, token, body string
+			status                  int
+		}{
+			{"Viewer", tokens, f.viewer, `{"environment":"development"}`, http.StatusForbidden},
+			{"Outsider", tokens, f.outsider, `{"environment":"development"}`, http.StatusNotFound},
+			{"Anonymous", tokens, "", `{"environment":"development"}`, http.StatusUnauthorized},
+			{"UnknownEnvironment", tokens, f.admin, `{"environment":"staging"}`, http.StatusUnprocessableEntity},
+			{"NoEnvironment", tokens, f.admin, `{}`, http.StatusUnprocessableEntity},
+			{"Malformed", tokens, f.admin, `{"environment":`, http.StatusBadRequest},
+			{"UnknownComponent", "/api/v1/projects/shop/components/nope/runtime-tokens", f.admin, `{"environment":"development"}`, http.StatusNotFound},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				status, body := f.api(t, http.MethodPost, tt.path, tt.token, tt.body)
+				require.Equal(t, tt.status, status, "%v", body)
+				apiError(t, body)
+			})
+		}
+		_, list := f.api(t, http.MethodGet, tokens, f.admin, "")
+		require.EqualValues(t, 2, list["total"], "no token was made")
+	})
+
+	t.Run("RuntimeEnv", func(t *testing.T) {
+		status, body := f.runtimeEnv(t, token)
+		require.Equal(t, http.StatusOK, status, "%v", body)
+		require.Equal(t, map[string]any{"TWILIO_URL": "https://sandbox.twilio.example", "TWILIO_SID": "AC-sand", "TWILIO_TOKEN": "sand-secret"}, body, "secrets in clear")
+		status, ctype, raw := f.raw(t, http.MethodGet, "/api/v1/runtime/env?format=json", "Bearer "+token)
+		require.Equal(t, http.StatusOK, status)
+		require.Contains(t, ctype, "application/json")
+		var again map[string]any
+		require.NoError(t, json.Unmarshal([]byte(raw), &again))
+		require.Equal(t, body, again)
+
+		status, body = f.runtimeEnv(t, prodToken)
+		require.Equal(t, http.StatusOK, status)
+		require.Equal(t, map[string]any{"TWILIO_URL": "https://api.twilio.example", "TWILIO_SID": "AC-live", "TWILIO_TOKEN": "live-secret"}, body)
+
+		status, ctype, raw = f.raw(t, http.MethodGet, "/api/v1/runtime/env?format=dotenv", "Bearer "+token)
+		require.Equal(t, http.StatusOK, status, raw)
+		require.Contains(t, ctype, "text/plain")
+		require.Equal(t, "TWILIO_SID=\"AC-sand\"\nTWILIO_TOKEN=\"sand-secret\"\nTWILIO_URL=\"https://sandbox.twilio.example\"\n", raw)
+
+		status, _, raw = f.raw(t, http.MethodGet, "/api/v1/runtime/env?format=xml", "Bearer "+token)
+		require.Equal(t, http.StatusUnprocessableEntity, status, raw)
+	})
+
+	t.Run("LastUsedAt", func(t *testing.T) {
+		_, list := f.api(t, http.MethodGet, tokens, f.admin, "")
+		for _, it := range list["items"].([]any) {
+			it := it.(map[string]any)
+			require.NotNil(t, it["last_used_at"], "used above: %v", it)
+		}
+	})
+
+	t.Run("ErrUnauthorized", func(t *testing.T) {
+		pat := f.admin
+		for _, auth := range []string{"", "Bearer ", "Bearer jrt_nope", "Bearer " + token + "x", "Basic " + token, "Bearer " + pat, token} {
+			status, ctype, raw := f.raw(t, http.MethodGet, "/api/v1/runtime/env", auth)
+			require.Equal(t, http.StatusUnauthorized, status, "%q: %s", auth, raw)
+			require.Contains(t, ctype, "application/json")
+			require.NotContains(t, raw, "sand-secret")
+		}
+	})
+
+	t.Run("Revoke", func(t *testing.T) {
+		byID := tokens + "/" + jsonNumber(id)
+		for _, tt := range []struct {
+			name, path, token string
+			status            int
+		}{
+			{"Viewer", byID, f.viewer, http.StatusForbidden},
+			{"Outsider", byID, f.outsider, http.StatusNotFound},
+			{"OtherComponent", "/api/v1/projects/shop/components/web/runtime-tokens/" + jsonNumber(id), f.admin, http.StatusNotFound},
+			{"Unknown", tokens + "/999999", f.admin, http.StatusNotFound},
+			{"NotANumber", tokens + "/abc", f.admin, http.StatusNotFound},
+		} {
+			status, body := f.api(t, http.MethodDelete, tt.path, tt.token, "")
+			require.Equal(t, tt.status, status, "%s: %v", tt.name, body)
+		}
+		status, _ := f.runtimeEnv(t, token)
+		require.Equal(t, http.StatusOK, status, "still works")
+
+		status, body := f.api(t, http.MethodDelete, byID, f.admin, "")
+		require.Equal(t, http.StatusNoContent, status, "%v", body)
+		status, body = f.runtimeEnv(t, token)
+		require.Equal(t, http.StatusUnauthorized, status, "a revoked token stops working at once: %v", body)
+		code, _ := apiError(t, body)
+		require.Equal(t, "unauthorized", code)
+		status, _, _ = f.raw(t, http.MethodGet, "/api/v1/runtime/env?format=dotenv", "Bearer "+token)
+		require.Equal(t, http.StatusUnauthorized, status)
+
+		status, _ = f.runtimeEnv(t, prodToken)
+		require.Equal(t, http.StatusOK, status, "the other token keeps working")
+		_, list := f.api(t, http.MethodGet, tokens, f.admin, "")
+		require.EqualValues(t, 1, list["total"])
+		status, _ = f.api(t, http.MethodDelete, byID, f.admin, "")
+		require.Equal(t, http.StatusNotFound, status)
+	})
+}
+
+func jsonNumber(f float64) string {
+	b, _ := json.Marshal(f)
+	return string(b)
+}
+
+// parseDotenv reads the output of Dotenv back: NAME="value" lines with \\, \", \$, \n and \r
+// escapes. It fails the test on anything else.
+func parseDotenv(t *testing.T, s string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	require.True(t, s == "" || strings.HasSuffix(s, "\n"), "ends with a newline")
+	for _, line := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
+		if line == "" && s == "" {
+			continue
+		}
+		name, quoted, ok := strings.Cut(line, "=")
+		require.True(t, ok, "line %q", line)
+		require.True(t, len(quoted) >= 2 && quoted[0] == '"' && quoted[len(quoted)-1] == '"', "value is double-quoted: %q", line)
+		inner := quoted[1 : len(quoted)-1]
+		var b strings.Builder
+		for i := 0; i < len(inner); i++ {
+			c := inner[i]
+			switch c {
+			case '\\':
+				require.Less(t, i+1, len(inner), "dangling backslash in %q", line)
+				i++
+				switch inner[i] {
+				case '\\', '"', '$':
+					b.WriteByte(inner[i])
+				case 'n':
+					b.WriteByte('\n')
+				case 'r':
+					b.WriteByte('\r')
+				default:
+					t.Fatalf("unknown escape \\%c in %q", inner[i], line)
+				}
+			case '"', '$':
+				t.Fatalf("unescaped %c in %q", c, line)
+			default:
+				b.WriteByte(c)
+			}
+		}
+		_, dup := out[name]
+		require.False(t, dup, "%s twice", name)
+		out[name] = b.String()
+	}
+	return out
+}
+
+func TestFormatDotenv(t *testing.T) {
+	tests := []struct {
+		name   string
+		values map[string]string
+		want   string
+	}{
+		{"Empty", map[string]string{}, ""},
+		{"Plain", map[string]string{"A": "plain"}, "A=\"plain\"\n"},
+		{"EmptyValue", map[string]string{"A": ""}, "A=\"\"\n"},
+		{"Sorted", map[string]string{"B": "2", "A": "1", "_C": "3", "a": "4"}, "A=\"1\"\nB=\"2\"\n_C=\"3\"\na=\"4\"\n"},
+		{"Quotes", map[string]string{"A": `say "hi"`}, `A="say \"hi\""` + "\n"},
+		{"Backslashes", map[string]string{"A": `C:\path\new`}, `A="C:\\path\\new"` + "\n"},
+		{"BackslashQuote", map[string]string{"A": `\"`}, `A="\\\""` + "\n"},
+		{"TrailingBackslash", map[string]string{"A": `end\`}, `A="end\\"` + "\n"},
+		{"Dollar", map[string]string{"A": "$HOME and ${USER} cost $5"}, `A="\$HOME and \${USER} cost \$5"` + "\n"},
+		{"Newline", map[string]string{"A": "line1\nline2\n"}, `A="line1\nline2\n"` + "\n"},
+		{"CRLF", map[string]string{"A": "a\r\nb"}, `A="a\r\nb"` + "\n"},
+		{"SingleQuotesAndSpaces", map[string]string{"A": " it's  # not a comment "}, `A=" it's  # not a comment "` + "\n"},
+		{"PEM", map[string]string{"KEY": "-----BEGIN KEY-----\nabc+/=\n-----END KEY-----"}, `KEY="-----BEGIN KEY-----\nabc+/=\n-----END KEY-----"` + "\n"},
+		{"Unicode", map[string]string{"A": "héllo ✓"}, "A=\"héllo ✓\"\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := junction.FormatDotenv(tt.values)
+			require.Equal(t, tt.want, got)
+			require.Equal(t, tt.values, parseDotenv(t, got), "round trip")
+		})
+	}
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		values := map[string]string{}
+		pieces := []string{`\`, `"`, `$`, "\n", "\r", "'", "`", " ", "=", "#", "x", "\\n", `\$`, `$$`, `\\`, "é"}
+		for i := range 300 {
+			var b strings.Builder
+			for j := 0; j <= i%7; j++ {
+				b.WriteString(pieces[(i*7+j*3)%len(pieces)])
+			}
+			values["V"+jsonNumber(float64(i))] = b.String()
+		}
+		require.Equal(t, values, parseDotenv(t, junction.FormatDotenv(values)))
+	})
+
+	t.Run("POSIXShell", func(t *testing.T) {
+		sh, err := exec.LookPath("sh")
+		if err != nil {
+			t.Skip("no sh")
+		}
+		// Values without newlines read back the same when a shell sources the file: quotes,
+		// backslashes and $ are escaped the way sh understands in double quotes.
+		values := map[string]string{"A": `say "hi"`, "B": `C:\path\new`, "C": "$HOME ${USER} $(id) $5", "D": `\"\\`, "E": "it's # fine"}
+		file := filepath.Join(t.TempDir(), ".env")
+		require.NoError(t, os.WriteFile(file, []byte(junction.FormatDotenv(values)), 0o600))
+		for name, want := range values {
+			cmd := exec.Command(sh, "-c", `. "$1" && printf %s "$`+name+`"`, "sh", file)
+			cmd.Env = []string{"HOME=/nowhere", "USER=nobody", "PATH=" + os.Getenv("PATH")}
+			out, err := cmd.Output()
+			require.NoError(t, err)
+			require.Equal(t, want, string(out), name)
+		}
+		// The shell format keeps newlines too.
+		values["F"] = "two\nlines\r\n"
+		file = filepath.Join(t.TempDir(), "env.sh")
+		require.NoError(t, os.WriteFile(file, []byte(junction.FormatShell(values)), 0o600))
+		for name, want := range values {
+			cmd := exec.Command(sh, "-c", `. "$1" && printf %s "$`+name+`"`, "sh", file)
+			cmd.Env = []string{"HOME=/nowhere", "USER=nobody", "PATH=" + os.Getenv("PATH")}
+			out, err := cmd.Output()
+			require.NoError(t, err)
+			require.Equal(t, want, string(out), "shell "+name)
+		}
+	})
+}
+
+func TestRuntimeEnvDotenvEscaping(t *testing.T) {
+	f := newMappingFixture(t)
+	weird := map[string]string{
+		"AccountSID": `AC "quoted" \ back $HOME`,
+		"AuthToken":  "multi\nline\r\nsecret $(whoami) `id`",
+	}
+	svc := &junction.Service{Kind: junction.KindThirdParty, Name: "Weird", Version: "v1",
+		Parameters: []junction.ServiceParameter{{Name: "AccountSID"}, {Name: "AuthToken", Secret: true}},
+		Endpoints: []junction.Endpoint{
+			{Name: "any", URL: "https://weird.example/?a=1&b=$2", Environments: []string{"development", "production"}, Values: weird},
+		}}
+	require.NoError(t, f.svc.Services.CreateService(as(mustUser(t, f.testServer, "ada@example.com")), svc))
+	connID := f.create(t, "/api/v1/projects/shop/components/orders/connections", f.admin, `{"name":"weird","service_id":"`+svc.ID+`"}`)["id"].(string)
+	f.mustPut(t, "orders", connID, map[string]string{"ServiceURL": "WEIRD_URL", "AccountSID": "WEIRD_SID", "AuthToken": "WEIRD_TOKEN"})
+	_, created := f.api(t, http.MethodPost, "/api/v1/projects/shop/components/orders/runtime-tokens", f.admin, `{"environment":"production"}`)
+	token := created["token"].(string)
+
+	want := map[string]string{"WEIRD_URL": "https://weird.example/?a=1&b=$2", "WEIRD_SID": weird["AccountSID"], "WEIRD_TOKEN": weird["AuthToken"]}
+	status, body := f.runtimeEnv(t, token)
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.Equal(t, map[string]any{"WEIRD_URL": want["WEIRD_URL"], "WEIRD_SID": want["WEIRD_SID"], "WEIRD_TOKEN": want["WEIRD_TOKEN"]}, body)
+
+	status, _, raw := f.raw(t, http.MethodGet, "/api/v1/runtime/env?format=dotenv", "Bearer "+token)
+	require.Equal(t, http.StatusOK, status, raw)
+	require.Equal(t, junction.FormatDotenv(want), raw)
+	require.Equal(t, want, parseDotenv(t, raw))
+	require.Equal(t, 3, strings.Count(raw, "\n"), "one line per variable: %q", raw)
+	require.Contains(t, raw, `WEIRD_SID="AC \"quoted\" \\ back \$HOME"`)
+	require.Contains(t, raw, `WEIRD_TOKEN="multi\nline\r\nsecret \$(whoami) `+"`id`\"")
+}
+
+func TestDeleteMappedConnectionAPI(t *testing.T) {
+	f := newMappingFixture(t)
+	f.mustPut(t, "orders", f.twilioID, f.twilioMap)
+	f.mustPut(t, "web", f.twilioID, f.twilioMap)
+	conn := "/api/v1/connections/" + f.twilioID
+
+	status, body := f.api(t, http.MethodDelete, conn, f.admin, "")
+	require.Equal(t, http.StatusConflict, status, "%v", body)
+	code, _ := apiError(t, body)
+	require.Equal(t, "conflict", code)
+	msg := body["error"].(map[string]any)["message"].(string)
+	require.Contains(t, msg, "shop/orders")
+	require.Contains(t, msg, "shop/web")
+	status, _ = f.api(t, http.MethodGet, conn, f.admin, "")
+	require.Equal(t, http.StatusOK, status, "the connection stays")
+	require.Len(t, f.items(t, "orders"), 3)
+
+	status, _ = f.api(t, http.MethodDelete, conn+"?force=false", f.admin, "")
+	require.Equal(t, http.StatusConflict, status)
+	status, _ = f.api(t, http.MethodDelete, conn+"?force=true", f.viewer, "")
+	require.Equal(t, http.StatusForbidden, status)
+
+	status, body = f.api(t, http.MethodDelete, conn+"?force=true", f.admin, "")
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.Equal(t, f.twilioID, body["id"])
+	status, _ = f.api(t, http.MethodGet, conn, f.admin, "")
+	require.Equal(t, http.StatusNotFound, status)
+	require.Empty(t, f.items(t, "orders"), "the mappings went with it")
+	require.Empty(t, f.items(t, "web"))
+
+	// An unmapped connection needs no force.
+	status, body = f.api(t, http.MethodDelete, "/api/v1/connections/"+f.postsID, f.admin, "")
+	require.Equal(t, http.StatusOK, status, "%v", body)
+}
