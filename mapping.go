@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -147,6 +148,23 @@ type EnvVar struct {
 	Scope          Scope  `json:"scope"`
 }
 
+// ImportStep is what importing one connection reference does.
+type ImportStep struct {
+	Reference    string          `json:"reference"`
+	Line         int             `json:"line"`
+	ConnectionID string          `json:"connection_id"`
+	ServiceID    string          `json:"service_id"`
+	Created      bool            `json:"created"`
+	Mappings     []ImportMapping `json:"mappings"`
+}
+
+// ImportMapping is one variable an import sets, with the name it had before ("" if none).
+type ImportMapping struct {
+	Parameter string `json:"parameter"`
+	Env       string `json:"env"`
+	Previous  string `json:"previous,omitempty"`
+}
+
 // RuntimeToken lets a component fetch its variables for one environment at run time. Only
 // its hash is stored; the secret is shown once.
 type RuntimeToken struct {
@@ -172,6 +190,14 @@ type MappingService interface {
 	ReplaceMappings(ctx context.Context, project, component string, names map[string]map[string]string) ([]Mapping, error)
 	// Env returns the component's effective environment; secrets masked unless reveal.
 	Env(ctx context.Context, project, component, environment string, reveal bool) ([]EnvVar, error)
+
+	// ExportComponentYAML writes the component's mapped connections as a Choreo
+	// component.yaml of schema "1.1" or "1.2".
+	ExportComponentYAML(ctx context.Context, project, component, schema string) ([]byte, error)
+	// ImportComponentYAML applies a parsed component.yaml in one transaction, or with dryRun
+	// only says what it would do: references are matched by connection name among the
+	// connections the component may use, else resolved in the catalog and connected.
+	ImportComponentYAML(ctx context.Context, project, component string, imp *ChoreoImport, dryRun bool) ([]ImportStep, error)
 
 	CreateRuntimeToken(ctx context.Context, project, component, environment string) (*RuntimeToken, string, error)
 	FindRuntimeTokens(ctx context.Context, project, component string) ([]*RuntimeToken, error)
@@ -199,6 +225,16 @@ func FormatDotenv(values map[string]string) string {
 	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "\n", `\n`, "\r", `\r`)
 	for _, name := range sortedNames(values) {
 		b.WriteString(name + `="` + esc.Replace(values[name]) + "\"\n")
+	}
+	return b.String()
+}
+
+// FormatKubernetesSecret renders variables as a Kubernetes Secret manifest with stringData.
+func FormatKubernetesSecret(name string, values map[string]string) string {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: Secret\nmetadata:\n  name: " + name + "\ntype: Opaque\nstringData:\n")
+	for _, key := range sortedNames(values) {
+		b.WriteString("  " + key + ": " + strconv.Quote(values[key]) + "\n")
 	}
 	return b.String()
 }

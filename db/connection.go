@@ -187,83 +187,86 @@ func (s *ConnectionService) CreateConnection(ctx context.Context, c *junction.Co
 	if err != nil {
 		return err
 	}
-	return s.db.inTx(ctx, true, func(tx *Tx) error {
-		p, err := findWritableProject(ctx, tx, c.Project)
+	return s.db.inTx(ctx, true, func(tx *Tx) error { return s.createConnection(ctx, tx, user, c) })
+}
+
+// createConnection creates a connection inside tx.
+func (s *ConnectionService) createConnection(ctx context.Context, tx *Tx, user *junction.User, c *junction.Connection) error {
+	p, err := findWritableProject(ctx, tx, c.Project)
+	if err != nil {
+		return err
+	}
+	var componentID sql.NullInt64
+	scopeKey := "project:" + strconv.FormatInt(p.ID, 10)
+	c.Scope = junction.ScopeProject
+	if c.Component != "" {
+		comp, err := findComponent(ctx, tx, p, c.Component)
 		if err != nil {
 			return err
 		}
-		var componentID sql.NullInt64
-		scopeKey := "project:" + strconv.FormatInt(p.ID, 10)
-		c.Scope = junction.ScopeProject
-		if c.Component != "" {
-			comp, err := findComponent(ctx, tx, p, c.Component)
-			if err != nil {
+		componentID = sql.NullInt64{Int64: comp.ID, Valid: true}
+		scopeKey = "component:" + strconv.FormatInt(comp.ID, 10)
+		c.Scope = junction.ScopeComponent
+	}
+	svc, err := findService(ctx, tx, c.Service.ID)
+	if err != nil {
+		return err
+	}
+	if err := svc.ConnectableFrom(p.Handle); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	envs, err := tx.environmentNames(ctx)
+	if err != nil {
+		return err
+	}
+	if c.Endpoints, err = junction.ChooseEndpoints(svc, envs, c.Endpoints); err != nil {
+		return err
+	}
+	served := junction.ServedEnvironments(svc, envs)
+	var appID sql.NullInt64
+	if junction.NeedsOAuthApp(svc) {
+		id, err := ensureOAuthApp(ctx, tx, p.ID, componentID, served)
+		if err != nil {
+			return err
+		}
+		appID = sql.NullInt64{Int64: id, Valid: true}
+	}
+	endpoints, err := json.Marshal(c.Endpoints)
+	if err != nil {
+		return err
+	}
+	if c.Endpoints == nil {
+		endpoints = []byte("{}")
+	}
+	c.ID = junction.NewConnectionID()
+	_, err = tx.ExecContext(ctx, `INSERT INTO connections (id, name, description, scope, project_id, component_id,
+		scope_key, service_id, oauth_app_id, endpoints, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Name, c.Description, string(c.Scope), p.ID, componentID, scopeKey, svc.ID, appID, string(endpoints),
+		user.ID, formatTime(tx.now), formatTime(tx.now))
+	if isUniqueViolation(err) {
+		return errConnectionNameTaken(c)
+	} else if err != nil {
+		return fmt.Errorf("create connection %q: %w", c.Name, err)
+	}
+	if junction.NeedsAPIKey(svc) {
+		for _, env := range served {
+			if err := setAPIKey(ctx, tx, c.ID, env); err != nil {
 				return err
 			}
-			componentID = sql.NullInt64{Int64: comp.ID, Valid: true}
-			scopeKey = "component:" + strconv.FormatInt(comp.ID, 10)
-			c.Scope = junction.ScopeComponent
 		}
-		svc, err := findService(ctx, tx, c.Service.ID)
-		if err != nil {
-			return err
-		}
-		if err := svc.ConnectableFrom(p.Handle); err != nil {
-			return err
-		}
-		if err := c.Validate(); err != nil {
-			return err
-		}
-		envs, err := tx.environmentNames(ctx)
-		if err != nil {
-			return err
-		}
-		if c.Endpoints, err = junction.ChooseEndpoints(svc, envs, c.Endpoints); err != nil {
-			return err
-		}
-		served := junction.ServedEnvironments(svc, envs)
-		var appID sql.NullInt64
-		if junction.NeedsOAuthApp(svc) {
-			id, err := ensureOAuthApp(ctx, tx, p.ID, componentID, served)
-			if err != nil {
-				return err
-			}
-			appID = sql.NullInt64{Int64: id, Valid: true}
-		}
-		endpoints, err := json.Marshal(c.Endpoints)
-		if err != nil {
-			return err
-		}
-		if c.Endpoints == nil {
-			endpoints = []byte("{}")
-		}
-		c.ID = junction.NewConnectionID()
-		_, err = tx.ExecContext(ctx, `INSERT INTO connections (id, name, description, scope, project_id, component_id,
-			scope_key, service_id, oauth_app_id, endpoints, created_by, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.ID, c.Name, c.Description, string(c.Scope), p.ID, componentID, scopeKey, svc.ID, appID, string(endpoints),
-			user.ID, formatTime(tx.now), formatTime(tx.now))
-		if isUniqueViolation(err) {
-			return errConnectionNameTaken(c)
-		} else if err != nil {
-			return fmt.Errorf("create connection %q: %w", c.Name, err)
-		}
-		if junction.NeedsAPIKey(svc) {
-			for _, env := range served {
-				if err := setAPIKey(ctx, tx, c.ID, env); err != nil {
-					return err
-				}
-			}
-		}
-		r := &connectionRow{c: *c, projectID: p.ID, componentID: componentID, appID: appID}
-		r.c.CreatedAt, r.c.UpdatedAt = tx.now, tx.now
-		built, err := s.build(ctx, tx, r, p.Role, false)
-		if err != nil {
-			return err
-		}
-		*c = *built
-		return nil
-	})
+	}
+	r := &connectionRow{c: *c, projectID: p.ID, componentID: componentID, appID: appID}
+	r.c.CreatedAt, r.c.UpdatedAt = tx.now, tx.now
+	built, err := s.build(ctx, tx, r, p.Role, false)
+	if err != nil {
+		return err
+	}
+	*c = *built
+	return nil
 }
 
 // ensureOAuthApp returns the OAuth application shared by the project's project-scope

@@ -1,0 +1,154 @@
+package handlers
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/junction-dev/junction"
+	"github.com/junction-dev/junction/views"
+)
+
+// exportValues returns a component's variables with values in clear, for exports: they need
+// the reveal permission and are audited like a reveal.
+func (h *Handler) exportValues(c echo.Context, environment string) (map[string]string, error) {
+	vars, err := h.Mappings.Env(c.Request().Context(), c.Param("p"), c.Param("c"), environment, true)
+	if err != nil {
+		return nil, err
+	}
+	values := map[string]string{}
+	for _, v := range vars {
+		if v.HasValue {
+			values[v.Name] = v.Value
+		}
+	}
+	return values, nil
+}
+
+// Export downloads a component's environment: GET /projects/:p/components/:c/export with
+// format=dotenv|json|kubernetes (values of environment, audited) or component.yaml (schema
+// 1.1 or 1.2, no values).
+func (h *Handler) Export(c echo.Context) error {
+	env := c.QueryParam("environment")
+	name := c.Param("c") + "-" + env
+	var body []byte
+	contentType := "text/plain; charset=utf-8"
+	switch c.QueryParam("format") {
+	case "dotenv":
+		values, err := h.exportValues(c, env)
+		if err != nil {
+			return err
+		}
+		body, name = []byte(junction.FormatDotenv(values)), name+".env"
+	case "json":
+		values, err := h.exportValues(c, env)
+		if err != nil {
+			return err
+		}
+		body, _ = json.MarshalIndent(values, "", "  ")
+		body, name, contentType = append(body, '\n'), name+".json", "application/json"
+	case "kubernetes":
+		values, err := h.exportValues(c, env)
+		if err != nil {
+			return err
+		}
+		body, name = []byte(junction.FormatKubernetesSecret(c.Param("c")+"-"+env, values)), name+"-secret.yaml"
+	case "component.yaml":
+		schema := c.QueryParam("schema")
+		if schema == "" {
+			schema = "1.2"
+		}
+		var err error
+		if body, err = h.Mappings.ExportComponentYAML(c.Request().Context(), c.Param("p"), c.Param("c"), schema); err != nil {
+			return err
+		}
+		name = "component.yaml"
+	default:
+		return &junction.Error{Code: junction.EINVALID, Message: "format must be dotenv, json, kubernetes or component.yaml.",
+			Fields: map[string]string{"format": "Use dotenv, json, kubernetes or component.yaml."}}
+	}
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	return c.Blob(http.StatusOK, contentType, body)
+}
+
+// APIComponentYAML exports the component's connections as a Choreo component.yaml:
+// GET /api/v1/projects/:p/components/:c/component.yaml (?schema=1.1|1.2).
+func (h *Handler) APIComponentYAML(c echo.Context) error {
+	schema := c.QueryParam("schema")
+	if schema == "" {
+		schema = "1.2"
+	}
+	out, err := h.Mappings.ExportComponentYAML(c.Request().Context(), c.Param("p"), c.Param("c"), schema)
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "application/yaml", out)
+}
+
+// APIImportComponentYAML imports a Choreo component.yaml: PUT with the YAML as body,
+// ?dry_run=true to see the plan without applying it.
+func (h *Handler) APIImportComponentYAML(c echo.Context) error {
+	data, err := io.ReadAll(io.LimitReader(c.Request().Body, maxJSONBody))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body could not be read.")
+	}
+	imp, err := junction.ParseComponentYAML(data)
+	if err != nil {
+		return err
+	}
+	dryRun, _ := strconv.ParseBool(c.QueryParam("dry_run"))
+	steps, err := h.Mappings.ImportComponentYAML(c.Request().Context(), c.Param("p"), c.Param("c"), imp, dryRun)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"dry_run": dryRun, "steps": steps})
+}
+
+// ImportPage shows the import form and, after a preview, what applying will do:
+// GET and POST /projects/:p/components/:c/import.
+func (h *Handler) ImportPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, err := h.Projects.FindProject(ctx, c.Param("p"))
+	if err != nil {
+		return err
+	}
+	comp, err := h.Components.FindComponent(ctx, p.Handle, c.Param("c"))
+	if err != nil {
+		return err
+	}
+	if !p.Role.CanWrite() {
+		return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot import mappings.")
+	}
+	v := views.ImportView{Project: p, Component: comp, YAML: c.FormValue("yaml")}
+	page := h.page(c, "Import component.yaml", "projects")
+	if c.Request().Method == http.MethodGet {
+		return render(c, http.StatusOK, views.ImportPage(page, v))
+	}
+	if file, err := c.FormFile("file"); err == nil {
+		f, err := file.Open()
+		if err == nil {
+			data, _ := io.ReadAll(io.LimitReader(f, maxJSONBody))
+			f.Close()
+			v.YAML = string(data)
+		}
+	}
+	imp, err := junction.ParseComponentYAML([]byte(v.YAML))
+	apply := c.FormValue("apply") == "yes"
+	if err == nil {
+		v.Steps, err = h.Mappings.ImportComponentYAML(ctx, p.Handle, comp.Handle, imp, !apply)
+	}
+	if isFormError(err) {
+		v.Error = junction.ErrorMessage(err)
+		return render(c, formStatus(err), views.ImportPage(page, v))
+	} else if err != nil {
+		return err
+	}
+	if apply {
+		return h.redirect(c, "/projects/"+p.Handle+"/components/"+comp.Handle+"/env", "component.yaml imported.")
+	}
+	v.Previewed = true
+	return render(c, http.StatusOK, views.ImportPage(page, v))
+}
