@@ -58,6 +58,7 @@ test: tools chromium vet fmt-check check-generated
 ## bench: benchmarks, each reporting against a baseline measured in the same run
 bench: tools
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./...
+	$(GO) run -tags $(TAGS) ./bench/runtimeenv -c 64 -d 4s
 
 ## screenshots: render the demo pages in headless Chromium into docs/screenshots
 ## (JUNCTION_SCREENSHOTS_DARK=1 renders them in dark mode)

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -48,6 +49,10 @@ type DB struct {
 
 	keyMu  sync.Mutex
 	jwtKey *ecdsa.PrivateKey // loaded on first use by signingKey
+
+	// generation counts committed write transactions, so that caches of derived data (the
+	// runtime environments) know when to recompute.
+	generation atomic.Uint64
 }
 
 // Open opens (creating if needed) the database at path and applies pending migrations. key is
@@ -159,6 +164,9 @@ func (db *DB) inTx(ctx context.Context, write bool, fn func(tx *Tx) error) error
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if write {
+		db.generation.Add(1)
 	}
 	return nil
 }

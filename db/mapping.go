@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/junction-dev/junction"
@@ -17,13 +18,27 @@ import (
 type MappingService struct {
 	db          *DB
 	connections *ConnectionService
+
+	// runtime caches the answers of RuntimeEnv by token hash. An entry is good while no write
+	// transaction has committed since it was computed: any change (a mapping, a rotation, a
+	// revoked token) makes the next request recompute, so the hot path is a hash and a map
+	// lookup, and stale values are never served.
+	runtimeMu sync.RWMutex
+	runtime   map[string]runtimeEntry
+}
+
+type runtimeEntry struct {
+	generation uint64
+	tokenID    int64
+	lastUsed   time.Time
+	vars       []junction.EnvVar
 }
 
 var _ junction.MappingService = (*MappingService)(nil)
 
 // NewMappingService returns a MappingService over db, building parameters as connections do.
 func NewMappingService(db *DB, connections *ConnectionService) *MappingService {
-	return &MappingService{db: db, connections: connections}
+	return &MappingService{db: db, connections: connections, runtime: map[string]runtimeEntry{}}
 }
 
 // component finds a component the caller may see, with the caller's project role.
@@ -369,33 +384,68 @@ func (s *MappingService) RevokeRuntimeToken(ctx context.Context, project, compon
 	})
 }
 
-// RuntimeEnv implements junction.MappingService: one indexed lookup of the token's hash,
-// then the component's variables.
-func (s *MappingService) RuntimeEnv(ctx context.Context, token string) (vars []junction.EnvVar, err error) {
-	var tokenID, componentID int64
-	var environment string
-	var lastUsed sql.NullString
-	err = s.db.inTx(ctx, false, func(tx *Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT id, component_id, environment, last_used_at FROM runtime_tokens WHERE token_hash = ?`, hashSecret(token)).
-			Scan(&tokenID, &componentID, &environment, &lastUsed)
+// RuntimeEnv implements junction.MappingService. A cached answer serves as long as nothing
+// was written since; otherwise one indexed lookup of the token's hash and the component's
+// variables.
+func (s *MappingService) RuntimeEnv(ctx context.Context, token string) ([]junction.EnvVar, error) {
+	hash := hashSecret(token)
+	generation := s.db.generation.Load()
+	s.runtimeMu.RLock()
+	entry, ok := s.runtime[hash]
+	s.runtimeMu.RUnlock()
+	if !ok || entry.generation != generation {
+		var err error
+		if entry, err = s.loadRuntimeEnv(ctx, hash, generation); err != nil {
+			return nil, err
+		}
+	}
+	// Recording every use would make each fetch a write; a minute's precision is enough.
+	now := s.db.Now().UTC()
+	if now.Sub(entry.lastUsed) >= time.Minute {
+		if _, err := s.db.write.ExecContext(ctx, `UPDATE runtime_tokens SET last_used_at = ? WHERE id = ?`, formatTime(now), entry.tokenID); err != nil {
+			return nil, fmt.Errorf("record runtime token use: %w", err)
+		}
+		entry.lastUsed = now
+		s.runtimeMu.Lock()
+		if current, ok := s.runtime[hash]; ok && current.generation == entry.generation {
+			s.runtime[hash] = entry
+		}
+		s.runtimeMu.Unlock()
+	}
+	return entry.vars, nil
+}
+
+// loadRuntimeEnv computes and caches the variables of a token; generation was read before.
+func (s *MappingService) loadRuntimeEnv(ctx context.Context, hash string, generation uint64) (runtimeEntry, error) {
+	var entry runtimeEntry
+	err := s.db.inTx(ctx, false, func(tx *Tx) error {
+		var componentID int64
+		var environment string
+		var lastUsed sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT id, component_id, environment, last_used_at FROM runtime_tokens WHERE token_hash = ?`, hash).
+			Scan(&entry.tokenID, &componentID, &environment, &lastUsed)
 		if errors.Is(err, sql.ErrNoRows) {
 			return junction.Errorf(junction.EUNAUTHORIZED, "Unknown or revoked runtime token.")
 		} else if err != nil {
 			return err
 		}
-		vars, err = s.env(ctx, tx, &junction.Project{Role: junction.RoleDeveloper}, componentID, environment)
+		if last := parseNullTime(lastUsed); last != nil {
+			entry.lastUsed = *last
+		}
+		entry.vars, err = s.env(ctx, tx, &junction.Project{Role: junction.RoleDeveloper}, componentID, environment)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return entry, err
 	}
-	now := s.db.Now().UTC()
-	if last := parseNullTime(lastUsed); last == nil || now.Sub(*last) >= time.Minute {
-		if _, err := s.db.write.ExecContext(ctx, `UPDATE runtime_tokens SET last_used_at = ? WHERE id = ?`, formatTime(now), tokenID); err != nil {
-			return nil, fmt.Errorf("record runtime token use: %w", err)
-		}
+	entry.generation = generation
+	s.runtimeMu.Lock()
+	if len(s.runtime) > 10000 {
+		s.runtime = map[string]runtimeEntry{} // bound the cache; it refills from the hot tokens
 	}
-	return vars, nil
+	s.runtime[hash] = entry
+	s.runtimeMu.Unlock()
+	return entry, nil
 }
 
 // errDryRun rolls back an import that only had to say what it would do.
