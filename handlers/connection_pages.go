@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -109,7 +110,12 @@ func (h *Handler) connectionView(c echo.Context, reveal bool) (views.ConnectionV
 	if err != nil {
 		return views.ConnectionView{}, err
 	}
-	v := views.ConnectionView{Connection: conn, Environments: envs, Edit: views.ConnectionForm{Name: conn.Name, Description: conn.Description}}
+	mappedBy, err := h.Connections.MappedBy(c.Request().Context(), conn.ID)
+	if err != nil {
+		return views.ConnectionView{}, err
+	}
+	v := views.ConnectionView{Connection: conn, Environments: envs, MappedBy: mappedBy,
+		Edit: views.ConnectionForm{Name: conn.Name, Description: conn.Description}}
 	if conn.Role.CanWrite() {
 		_, err := h.Connections.SharedWith(c.Request().Context(), conn.ID)
 		v.Rotatable = err == nil
@@ -198,7 +204,19 @@ func (h *Handler) RotatePage(c echo.Context) error {
 		return err
 	}
 	env := c.QueryParam("environment")
-	return render(c, http.StatusOK, views.RotatePage(h.page(c, "Rotate "+conn.Name, "projects"), conn, env, shared))
+	var components []string
+	for _, s := range shared {
+		mapped, err := h.Connections.MappedBy(ctx, s.ID)
+		if err != nil {
+			return err
+		}
+		for _, m := range mapped {
+			if !slices.Contains(components, m) {
+				components = append(components, m)
+			}
+		}
+	}
+	return render(c, http.StatusOK, views.RotatePage(h.page(c, "Rotate "+conn.Name, "projects"), conn, env, shared, components))
 }
 
 // RotateForm rotates the secret: POST /connections/:id/rotate.

@@ -57,7 +57,16 @@ func (h *Handler) APIEnv(c echo.Context) error {
 			out[v.Name] = v.Value
 		}
 	}
-	return c.JSON(http.StatusOK, out)
+	switch c.QueryParam("format") {
+	case "", "json":
+		return c.JSON(http.StatusOK, out)
+	case "dotenv":
+		return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(junction.FormatDotenv(out)))
+	case "kubernetes":
+		return c.Blob(http.StatusOK, "application/yaml", []byte(junction.FormatKubernetesSecret(c.Param("c")+"-"+c.QueryParam("environment"), out)))
+	}
+	return &junction.Error{Code: junction.EINVALID, Message: "format must be json, dotenv or kubernetes.",
+		Fields: map[string]string{"format": "Use json, dotenv or kubernetes."}}
 }
 
 // APICreateRuntimeToken creates a runtime token, shown once:

@@ -96,3 +96,28 @@ configurations:
 		}
 	})
 }
+
+func TestBlastRadiusAndMappedBy(t *testing.T) {
+	f := newConnectionFixture(t)
+	a := f.create(t, "/api/v1/projects/shop/connections", f.admin, `{"name":"posts","service_id":"`+f.oauthA+`"}`)
+	f.create(t, "/api/v1/projects/shop/connections", f.admin, `{"name":"comments","service_id":"`+f.oauthB+`"}`)
+	status, _ := f.api(t, http.MethodPut, "/api/v1/projects/shop/components/web/mappings/"+a["id"].(string), f.admin,
+		`{"mappings":{"ServiceURL":"POSTS_URL","ConsumerKey":"POSTS_KEY","ConsumerSecret":"POSTS_SECRET","TokenURL":"POSTS_TOKEN_URL"}}`)
+	require.Equal(t, http.StatusOK, status)
+
+	b := f.browser(t)
+	b.mustLogin("ada@example.com")
+	_, page := b.get("/connections/" + a["id"].(string))
+	require.Contains(t, page, `data-testid="mapped-by"`)
+	require.Contains(t, page, "shop/web")
+
+	_, page = b.get("/connections/" + a["id"].(string) + "/rotate?environment=production")
+	require.Contains(t, page, "posts")
+	require.Contains(t, page, "comments", "the connections that share the application")
+	require.Contains(t, page, `data-testid="blast-radius-components"`)
+	require.Contains(t, page, "shop/web")
+
+	status, out := f.yaml(t, http.MethodGet, "/api/v1/projects/shop/components/web/env?environment=production&reveal=true&format=dotenv", "")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, out, `POSTS_URL="https://posts.prod"`)
+}
