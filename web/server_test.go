@@ -35,6 +35,12 @@ type testServer struct {
 
 func newTestServer(tb testing.TB) *testServer {
 	tb.Helper()
+	return newTestServerWithLog(tb, io.Discard)
+}
+
+// newTestServerWithLog is newTestServer with the server's log written to logs.
+func newTestServerWithLog(tb testing.TB, logs io.Writer) *testServer {
+	tb.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
 	store, err := db.Open(context.Background(), filepath.Join(tb.TempDir(), "junction.db"), key)
@@ -52,7 +58,7 @@ func newTestServer(tb testing.TB) *testServer {
 		Connections:  conns,
 		Mappings:     db.NewMappingService(store, conns),
 	}
-	server := web.NewServer(svc, db.DeriveKey(key, "hash"), db.DeriveKey(key, "block"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	server := web.NewServer(svc, db.DeriveKey(key, "hash"), db.DeriveKey(key, "block"), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	ts := &testServer{Server: httptest.NewServer(server), store: store, svc: svc}
 	tb.Cleanup(ts.Close)
 	return ts
@@ -909,4 +915,17 @@ func TestContractDetails(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, status)
 		require.Contains(t, body["error"].(map[string]any)["message"], `"name": expected a JSON string, got a number`)
 	})
+}
+
+func regexpFind(t *testing.T, s, pattern string) string {
+	t.Helper()
+	m := regexp.MustCompile(pattern).FindString(s)
+	require.NotEmpty(t, m, "no %s", pattern)
+	return m
+}
+
+func decodeJSONBody(t *testing.T, res *http.Response, v any) {
+	t.Helper()
+	defer res.Body.Close()
+	require.NoError(t, json.NewDecoder(res.Body).Decode(v))
 }
