@@ -4,6 +4,7 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,8 @@ type Services struct {
 	Services     junction.ServiceService
 	Connections  junction.ConnectionService
 	Mappings     junction.MappingService
+	// DBStats, when set, reports the database pools in /metrics.
+	DBStats func() (write, read sql.DBStats)
 }
 
 // Server is the console's HTTP server.
@@ -44,6 +47,7 @@ type Server struct {
 	signIns  *signInLimiter
 	// signInsByAddr allows a client address 60 attempts at once, then one a second.
 	signInsByAddr *signInLimiter
+	metrics       *metrics
 }
 
 // NewServer builds the server. sessionHashKey signs and sessionBlockKey encrypts the
@@ -57,6 +61,7 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 		// Ten attempts at once, then one every six seconds, per client and e-mail.
 		signIns:       newSignInLimiter(6*time.Second, 10),
 		signInsByAddr: newSignInLimiter(time.Second, 60),
+		metrics:       newMetrics(services.DBStats),
 	}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	h := &handlers.Handler{
@@ -83,6 +88,7 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 func (s *Server) routes(h *handlers.Handler) {
 	e := s.echo
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/metrics", s.metrics.handler())
 	e.HEAD("/healthz", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 	e.GET("/login", h.LoginPage)
@@ -250,6 +256,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		res := c.Response()
+		s.metrics.observe(c, time.Since(start))
 		level := slog.LevelInfo
 		if res.Status >= 500 {
 			level = slog.LevelError

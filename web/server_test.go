@@ -929,3 +929,33 @@ func decodeJSONBody(t *testing.T, res *http.Response, v any) {
 	defer res.Body.Close()
 	require.NoError(t, json.NewDecoder(res.Body).Decode(v))
 }
+
+func TestMetrics(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.createUser(t, "ada@example.com", true)
+	dev := ts.createUser(t, "dev@example.com", false)
+	adminToken := ts.token(t, admin)
+	ts.api(t, http.MethodGet, "/api/v1/projects", adminToken, "")
+
+	get := func(token string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/metrics", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	status, body := get(adminToken)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, `junction_http_requests_total{method="GET",route="/api/v1/projects",status="200"} 1`)
+	require.Contains(t, body, "junction_http_request_duration_seconds_bucket")
+	require.Contains(t, body, "go_goroutines")
+
+	status, _ = get(ts.token(t, dev))
+	require.Equal(t, http.StatusForbidden, status, "not public: admins only")
+	_, body = get("")
+	require.NotContains(t, body, "go_goroutines", "anonymous visitors are sent to sign in")
+}
