@@ -5,10 +5,12 @@ BIN      := bin/junction
 ADDR     ?= 127.0.0.1:8080
 DB       ?= junction.db
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Short fuzz/bench runs by default; override for longer ones, e.g. make bench BENCHTIME=5s.
+# Short fuzz/bench runs by default; override for longer ones, e.g. make bench BENCHTIME=5s
+# or make fuzz FUZZTIME=5m.
 BENCHTIME ?= 1s
+FUZZTIME  ?= 3s
 
-.PHONY: all run build test vet fmt-check check-generated generate tools chromium bench screenshots clean
+.PHONY: all run build test fuzz vet fmt-check check-generated generate tools chromium bench screenshots clean
 
 all: build
 
@@ -51,9 +53,18 @@ check-generated: tools
 			echo "generated templ code is stale: run 'make generate' and commit"; exit 1; fi; \
 		rm -rf "$$tmp"
 
-## test: vet, format and generated-code checks, unit, integration and browser tests with -race
+## test: vet, format and generated-code checks, unit, integration and browser tests with -race,
+## then a few seconds of each fuzz target
 test: tools chromium vet fmt-check check-generated
 	$(GO) test -race -tags $(TAGS) -count=1 ./...
+	$(MAKE) --no-print-directory fuzz
+
+## fuzz: run every fuzz target for FUZZTIME (seeds are committed; longer runs by hand)
+fuzz:
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzValidateEnvName$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzValidateHandle$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzParseComponentYAML$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzAPIBodies$$' -fuzztime $(FUZZTIME) ./web
 
 ## bench: benchmarks, each reporting against a baseline measured in the same run
 bench: tools

@@ -1,0 +1,60 @@
+package web_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/junction-dev/junction"
+)
+
+// FuzzAPIBodies sends arbitrary bodies to every API route that reads one, and arbitrary
+// form values to the forms: nothing may panic or answer 500.
+func FuzzAPIBodies(f *testing.F) {
+	for _, seed := range []string{`{}`, `{"name":"x","handle":"abc"}`, `[]`, `{"kind":"third-party","endpoints":[{"values":{"a":1}}]}`,
+		`{"mappings":{"ServiceURL":"A"}}`, `{"environment":"production"}`, `{"role":"viewer"}`, `null`, `"`, `{"unlisted":true}`} {
+		f.Add(seed)
+	}
+	ts := newTestServer(f)
+	admin := ts.createUser(f, "ada@example.com", true)
+	ctx := as(admin)
+	require.NoError(f, ts.svc.Projects.CreateProject(ctx, &junction.Project{Handle: "shop", Name: "Shop"}))
+	require.NoError(f, ts.svc.Components.CreateComponent(ctx, "shop", &junction.Component{Handle: "orders", Name: "Orders"}))
+	token := ts.token(f, admin)
+	routes := []struct{ method, path string }{
+		{http.MethodPost, "/api/v1/projects"}, {http.MethodPatch, "/api/v1/projects/shop"},
+		{http.MethodPost, "/api/v1/projects/shop/components"}, {http.MethodPatch, "/api/v1/projects/shop/components/orders"},
+		{http.MethodPut, "/api/v1/projects/shop/members/ada@example.com"}, {http.MethodPost, "/api/v1/environments"},
+		{http.MethodPost, "/api/v1/services"}, {http.MethodPost, "/api/v1/projects/shop/connections"},
+		{http.MethodPost, "/api/v1/projects/shop/components/orders/connections"},
+		{http.MethodPut, "/api/v1/projects/shop/components/orders/mappings/conn_x"},
+		{http.MethodPost, "/api/v1/projects/shop/components/orders/runtime-tokens"},
+		{http.MethodPut, "/api/v1/projects/shop/components/orders/component.yaml"},
+		{http.MethodPost, "/api/v1/api-keys/verify"},
+	}
+	handler := ts.Config.Handler
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, r := range routes {
+			req := httptest.NewRequest(r.method, r.path, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, req)
+			if rec.Code >= 500 {
+				t.Fatalf("%s %s with %q: %d %s", r.method, r.path, body, rec.Code, rec.Body)
+			}
+		}
+		form := url.Values{"name": {body}, "handle": {body}, "description": {body}, "type": {body}, "email": {body}}
+		req := httptest.NewRequest(http.MethodPost, "/oauth2/token", strings.NewReader(form.Encode()+"&grant_type="+url.QueryEscape(body)))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("token endpoint with %q: %d", body, rec.Code)
+		}
+	})
+}
