@@ -208,6 +208,10 @@ func (s *ConnectionService) createConnection(ctx context.Context, tx *Tx, user *
 		scopeKey = "component:" + strconv.FormatInt(comp.ID, 10)
 		c.Scope = junction.ScopeComponent
 	}
+	if strings.TrimSpace(c.Service.ID) == "" {
+		return &junction.Error{Code: junction.EINVALID, Message: "Name the service to connect to.",
+			Fields: map[string]string{"service_id": "Required."}}
+	}
 	svc, err := findService(ctx, tx, c.Service.ID)
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -45,10 +44,6 @@ func (h *Handler) APICreateConnection(c echo.Context) error {
 	var body connectionBody
 	if err := decodeJSON(c, &body); err != nil {
 		return err
-	}
-	if strings.TrimSpace(body.ServiceID) == "" {
-		return &junction.Error{Code: junction.EINVALID, Message: "Name the service to connect to.",
-			Fields: map[string]string{"service_id": "Required."}}
 	}
 	conn := &junction.Connection{Name: body.Name, Description: body.Description, Project: c.Param("p"), Component: c.Param("c"),
 		Service: junction.ServiceRef{ID: body.ServiceID}, Endpoints: body.Endpoints}

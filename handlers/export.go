@@ -91,6 +91,18 @@ func (h *Handler) APIComponentYAML(c echo.Context) error {
 // APIImportComponentYAML imports a Choreo component.yaml: PUT with the YAML as body,
 // ?dry_run=true to see the plan without applying it.
 func (h *Handler) APIImportComponentYAML(c echo.Context) error {
+	// Who may import is settled before the file is read: a project the caller may not see is
+	// 404 whatever the file holds.
+	p, err := h.Projects.FindProject(c.Request().Context(), c.Param("p"))
+	if err != nil {
+		return err
+	}
+	if _, err := h.Components.FindComponent(c.Request().Context(), p.Handle, c.Param("c")); err != nil {
+		return err
+	}
+	if !p.Role.CanWrite() {
+		return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot import mappings.")
+	}
 	data, err := io.ReadAll(io.LimitReader(c.Request().Body, maxJSONBody))
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The body could not be read.")

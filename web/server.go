@@ -199,6 +199,9 @@ func (s *Server) routes(h *handlers.Handler) {
 	api.DELETE("/projects/:p/components/:c/runtime-tokens/:id", h.APIRevokeRuntimeToken)
 }
 
+// Routes lists the registered routes, for tests that must cover every one.
+func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
+
 // ServeHTTP lets tests drive the server without a listener.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 

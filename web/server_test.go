@@ -29,8 +29,9 @@ const testPassword = "correct horse battery"
 // testServer is the console over a real SQLite file, served by httptest.
 type testServer struct {
 	*httptest.Server
-	store *db.DB
-	svc   web.Services
+	store  *db.DB
+	svc    web.Services
+	server *web.Server
 }
 
 func newTestServer(tb testing.TB) *testServer {
@@ -59,7 +60,7 @@ func newTestServerWithLog(tb testing.TB, logs io.Writer) *testServer {
 		Mappings:     db.NewMappingService(store, conns),
 	}
 	server := web.NewServer(svc, db.DeriveKey(key, "hash"), db.DeriveKey(key, "block"), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	ts := &testServer{Server: httptest.NewServer(server), store: store, svc: svc}
+	ts := &testServer{Server: httptest.NewServer(server), store: store, svc: svc, server: server}
 	tb.Cleanup(ts.Close)
 	return ts
 }
