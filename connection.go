@@ -242,14 +242,6 @@ type Consumer struct {
 	Component    string `json:"component,omitempty"`
 }
 
-// AuditEntry records who did what to which secret.
-type AuditEntry struct {
-	At     time.Time `json:"at"`
-	Actor  string    `json:"actor"`
-	Action string    `json:"action"`
-	Target string    `json:"target"`
-}
-
 // AccessToken is a signed token from the OAuth token endpoint.
 type AccessToken struct {
 	Token     string
@@ -301,7 +293,5 @@ type ConnectionService interface {
 	Rotate(ctx context.Context, id, environment string) ([]*Connection, error)
 	// FindConsumers lists the projects and components connected to a service.
 	FindConsumers(ctx context.Context, serviceID string) ([]*Consumer, error)
-	// FindAudit lists the audit log, newest first; for admins.
-	FindAudit(ctx context.Context, page Page) ([]*AuditEntry, int, error)
 	TokenService
 }

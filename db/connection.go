@@ -695,31 +695,3 @@ func syncServiceCredentials(ctx context.Context, tx *Tx, svc *junction.Service) 
 	}
 	return nil
 }
-
-// FindAudit implements junction.ConnectionService.
-func (s *ConnectionService) FindAudit(ctx context.Context, page junction.Page) (list []*junction.AuditEntry, total int, err error) {
-	if err := requireAdmin(ctx, "read the audit log"); err != nil {
-		return nil, 0, err
-	}
-	err = s.db.inTx(ctx, false, func(tx *Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log`).Scan(&total); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT at, actor, action, target FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?`, page.Limit(), page.Offset())
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var e junction.AuditEntry
-			var at string
-			if err := rows.Scan(&at, &e.Actor, &e.Action, &e.Target); err != nil {
-				return err
-			}
-			e.At = parseTime(at)
-			list = append(list, &e)
-		}
-		return rows.Err()
-	})
-	return list, total, err
-}

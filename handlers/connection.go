@@ -214,16 +214,3 @@ func (h *Handler) JWKS(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "public, max-age=300")
 	return c.JSONBlob(http.StatusOK, keys)
 }
-
-// APIAudit lists the audit log: GET /api/v1/audit (admins).
-func (h *Handler) APIAudit(c echo.Context) error {
-	page, err := pageParam(c)
-	if err != nil {
-		return err
-	}
-	list, total, err := h.Connections.FindAudit(c.Request().Context(), page)
-	if err != nil {
-		return err
-	}
-	return writeList(c, list, total, page)
-}

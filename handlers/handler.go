@@ -39,6 +39,7 @@ type Handler struct {
 	Services     junction.ServiceService
 	Connections  junction.ConnectionService
 	Mappings     junction.MappingService
+	Audit        junction.AuditLog
 	Sessions     Sessions
 	Logger       *slog.Logger
 }

@@ -204,6 +204,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /environments", "/environments", "", [5]int{ok, ok, ok, ok, S}},
 		{"POST /environments", "/environments", "name=", [5]int{invalid, forbidden, forbidden, forbidden, S}},
 		{"GET /users", "/users", "", [5]int{ok, forbidden, forbidden, forbidden, S}},
+		{"GET /audit", "/audit", "", [5]int{ok, forbidden, forbidden, forbidden, S}},
 		{"POST /users", "/users", "", [5]int{invalid, forbidden, forbidden, forbidden, S}},
 		{"GET /account", "/account", "", [5]int{ok, ok, ok, ok, S}},
 		{"POST /account/tokens", "/account/tokens", "name=x", [5]int{created, created, created, created, S}},

@@ -267,7 +267,7 @@ func TestAuditAPI(t *testing.T) {
 	conn := f.create(t, "/api/v1/projects/shop/connections", f.admin, `{"name":"posts","service_id":"`+f.oauthA+`"}`)
 	status, _ := f.api(t, http.MethodGet, "/api/v1/connections/"+conn["id"].(string)+"?reveal=true", f.admin, "")
 	require.Equal(t, http.StatusOK, status)
-	status, list := f.api(t, http.MethodGet, "/api/v1/audit", f.admin, "")
+	status, list := f.api(t, http.MethodGet, "/api/v1/audit?action=reveal", f.admin, "")
 	require.Equal(t, http.StatusOK, status)
 	require.EqualValues(t, 1, list["total"])
 	entry := list["items"].([]any)[0].(map[string]any)
@@ -275,6 +275,40 @@ func TestAuditAPI(t *testing.T) {
 	require.Equal(t, "connection.reveal", entry["action"])
 	require.Equal(t, conn["id"], entry["target"])
 	require.NotEmpty(t, entry["at"])
+	require.Equal(t, "ok", entry["outcome"])
 	status, _ = f.api(t, http.MethodGet, "/api/v1/audit", f.viewer, "")
 	require.Equal(t, http.StatusForbidden, status, "the audit log is for admins")
+
+	// State changes are recorded with their outcome, failures too.
+	f.api(t, http.MethodPost, "/api/v1/projects", f.viewer, `{"handle":"nope","name":"Nope"}`)
+	status, list = f.api(t, http.MethodGet, "/api/v1/audit?actor=vic&action=POST", f.admin, "")
+	require.Equal(t, http.StatusOK, status)
+	require.EqualValues(t, 1, list["total"])
+	entry = list["items"].([]any)[0].(map[string]any)
+	require.Equal(t, "POST /api/v1/projects", entry["action"])
+	require.Equal(t, "403 Forbidden", entry["outcome"])
+	status, list = f.api(t, http.MethodGet, "/api/v1/audit?project=shop&action=connections", f.admin, "")
+	require.Equal(t, http.StatusOK, status)
+	require.EqualValues(t, 1, list["total"], "the connection creation, filtered by project")
+	status, _ = f.api(t, http.MethodGet, "/api/v1/audit?since=yesterday", f.admin, "")
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+}
+
+func TestSignInsAreAudited(t *testing.T) {
+	ts := newTestServer(t)
+	admin := ts.createUser(t, "ada@example.com", true)
+	ts.browser(t).login("ada@example.com", "wrong password")
+	ts.browser(t).mustLogin("ada@example.com")
+	status, list := ts.api(t, http.MethodGet, "/api/v1/audit?action=login", ts.token(t, admin), "")
+	require.Equal(t, http.StatusOK, status)
+	require.EqualValues(t, 2, list["total"])
+	outcomes := []string{}
+	for _, e := range list["items"].([]any) {
+		entry := e.(map[string]any)
+		require.Equal(t, "ada@example.com", entry["actor"])
+		outcomes = append(outcomes, entry["outcome"].(string))
+	}
+	require.ElementsMatch(t, []string{"ok", "401 Unauthorized"}, outcomes)
+	_, page := ts.browser(t).get("/audit")
+	require.NotContains(t, page, "wrong password")
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ type Services struct {
 	Services     junction.ServiceService
 	Connections  junction.ConnectionService
 	Mappings     junction.MappingService
+	Audit        junction.AuditLog
 	// DBStats, when set, reports the database pools in /metrics.
 	DBStats func() (write, read sql.DBStats)
 }
@@ -67,7 +69,7 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 	h := &handlers.Handler{
 		Users: services.Users, Projects: services.Projects, Components: services.Components,
 		Environments: services.Environments, Services: services.Services, Connections: services.Connections,
-		Mappings: services.Mappings, Sessions: s.sessions, Logger: logger,
+		Mappings: services.Mappings, Audit: services.Audit, Sessions: s.sessions, Logger: logger,
 	}
 	s.echo.HTTPErrorHandler = h.HandleError
 	s.echo.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusPermanentRedirect}))
@@ -151,6 +153,7 @@ func (s *Server) routes(h *handlers.Handler) {
 	pages.POST("/projects/:p/components/:c/endpoints", h.PublishEndpoint)
 	pages.GET("/environments", h.EnvironmentsPage)
 	pages.POST("/environments", h.CreateEnvironment)
+	pages.GET("/audit", h.AuditPage)
 	pages.GET("/users", h.UsersPage)
 	pages.POST("/users", h.CreateUser)
 	pages.GET("/account", h.AccountPage)
@@ -260,6 +263,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		res := c.Response()
 		s.metrics.observe(c, time.Since(start))
+		s.audit(c)
 		level := slog.LevelInfo
 		if res.Status >= 500 {
 			level = slog.LevelError
@@ -401,5 +405,35 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		return junction.Errorf(junction.EFORBIDDEN, "The form has expired or did not come from this site. Reload the page and try again.")
+	}
+}
+
+// audit records every state-changing request (and every sign-in attempt) with its actor,
+// route, path and outcome. Reads are not recorded here: reveals and rotations are recorded by
+// the store, and runtime fetches are kept per token as first and last use.
+func (s *Server) audit(c echo.Context) {
+	req := c.Request()
+	if s.services.Audit == nil || req.Method == http.MethodGet || req.Method == http.MethodHead || req.Method == http.MethodOptions ||
+		c.Path() == "/api/v1/api-keys/verify" || c.Path() == "/oauth2/token" {
+		return
+	}
+	actor := "anonymous"
+	if user := junction.UserFromContext(req.Context()); user != nil {
+		actor = user.Email
+	}
+	if c.Path() == "/login" {
+		actor = junction.NormalizeEmail(req.PostFormValue("email"))
+	}
+	outcome := "ok"
+	if status := c.Response().Status; status >= 400 {
+		outcome = strconv.Itoa(status) + " " + http.StatusText(status)
+	}
+	action := req.Method + " " + c.Path()
+	if c.Path() == "" {
+		action = req.Method + " (no route)"
+	}
+	if err := s.services.Audit.Record(context.WithoutCancel(req.Context()), junction.AuditEntry{
+		Actor: actor, Action: action, Target: req.URL.Path, Outcome: outcome}); err != nil {
+		s.logger.Error("audit", "err", err)
 	}
 }

@@ -58,6 +58,7 @@ func newTestServerWithLog(tb testing.TB, logs io.Writer) *testServer {
 		Services:     db.NewServiceService(store),
 		Connections:  conns,
 		Mappings:     db.NewMappingService(store, conns),
+		Audit:        db.NewAuditService(store),
 	}
 	server := web.NewServer(svc, db.DeriveKey(key, "hash"), db.DeriveKey(key, "block"), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	ts := &testServer{Server: httptest.NewServer(server), store: store, svc: svc, server: server}

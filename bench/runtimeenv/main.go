@@ -67,7 +67,7 @@ func serveJunction() error {
 	users.PasswordCost = 4
 	svc := web.Services{Users: users, Projects: db.NewProjectService(store), Components: db.NewComponentService(store),
 		Environments: db.NewEnvironmentService(store), Services: db.NewServiceService(store), Connections: conns,
-		Mappings: db.NewMappingService(store, conns)}
+		Mappings: db.NewMappingService(store, conns), Audit: db.NewAuditService(store)}
 	admin := &junction.User{Email: "admin@example.com", IsAdmin: true}
 	if err := users.CreateUser(ctx, admin, "load-test-password"); err != nil {
 		return err

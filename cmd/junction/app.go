@@ -73,6 +73,7 @@ func services(store *db.DB, passwordCost int) web.Services {
 		Services:     db.NewServiceService(store),
 		Connections:  conns,
 		Mappings:     db.NewMappingService(store, conns),
+		Audit:        db.NewAuditService(store),
 		DBStats:      store.Stats,
 	}
 }

@@ -401,19 +401,19 @@ func (b *browserTab) samePage(t *testing.T) bool {
 	return ok
 }
 
-// waitText waits until the element's text contains want. A poll that a page load
-// interrupts ("Cannot find context") starts again on the new page.
+// waitText waits until the element's text contains want. It checks again after a page
+// load interrupts a check, so it works across htmx swaps and full navigations alike.
 func (b *browserTab) waitText(t *testing.T, sel, want string) {
 	t.Helper()
-	var err error
-	for range 20 {
-		_, err = chromedp.Run(b.ctx, chromedp.Poll[bool](`(document.querySelector(`+jsString(sel)+`)?.textContent || "").includes(`+jsString(want)+`)`))
-		if err == nil || !strings.Contains(err.Error(), "Cannot find context") {
-			break
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(document.querySelector(`+jsString(sel)+`)?.textContent || "").includes(`+jsString(want)+`)`))
+		if err == nil && ok {
+			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	require.NoError(t, err, "waiting for %q in %s; it says %q", want, sel, b.textOrEmpty(sel))
+	t.Fatalf("waiting for %q in %s; it says %q", want, sel, b.textOrEmpty(sel))
 }
 
 func (b *browserTab) textOrEmpty(sel string) string {

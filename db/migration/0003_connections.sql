@@ -56,12 +56,15 @@ CREATE TABLE api_keys (
 	PRIMARY KEY (connection_id, environment)
 );
 
--- Who did what to which secret: reveals and rotations.
+-- Who did what to which target, and how it ended: every state change, sign-in, secret
+-- reveal and rotation. Never a secret.
 CREATE TABLE audit_log (
-	id     INTEGER PRIMARY KEY,
-	at     TEXT NOT NULL,
-	actor  TEXT NOT NULL,
-	action TEXT NOT NULL,
-	target TEXT NOT NULL
+	id      INTEGER PRIMARY KEY,
+	at      TEXT NOT NULL,
+	actor   TEXT NOT NULL,
+	action  TEXT NOT NULL,
+	target  TEXT NOT NULL,
+	outcome TEXT NOT NULL DEFAULT 'ok'
 );
 CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_actor ON audit_log (actor);
