@@ -265,6 +265,29 @@ func TestAuthorizationMatrix(t *testing.T) {
 	sort.Strings(missing)
 	require.Empty(t, missing, "routes without a row in the authorization matrix")
 
+	// Every form rejects a post without the session's CSRF token, signed in or not.
+	f := newAuthzFixture(t)
+	csrfChecked := 0
+	for _, r := range rows {
+		method, _, _ := strings.Cut(r.route, " ")
+		if method != http.MethodPost || strings.HasPrefix(r.path, "/api/") || strings.HasPrefix(r.path, "/oauth2/") {
+			continue
+		}
+		path := r.path
+		for key, id := range f.ids {
+			path = strings.ReplaceAll(path, "{"+key+"}", id)
+		}
+		for _, role := range []int{rAdmin, rDev} {
+			values, _ := url.ParseQuery(r.body)
+			values.Set("csrf_token", "forged")
+			res, _ := f.browsers[role].postRaw(path, values)
+			require.Equal(t, http.StatusForbidden, res.StatusCode, "%s as %s without a valid CSRF token", r.route, roleNames[role])
+			csrfChecked++
+		}
+	}
+	res, _ := f.browsers[rAnon].postRaw("/login", url.Values{"email": {"admin@example.com"}, "password": {testPassword}})
+	require.Equal(t, http.StatusForbidden, res.StatusCode, "sign-in needs the CSRF token too")
+
 	var mismatches []string
 	checks := 0
 	for _, r := range rows {
@@ -291,5 +314,5 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 	require.Empty(t, mismatches, "%d of %d checks", len(mismatches), checks)
-	t.Logf("%d routes x %d roles = %d checks", len(rows), len(roleNames), checks)
+	t.Logf("%d routes x %d roles = %d checks; CSRF rejected on %d form posts", len(rows), len(roleNames), checks, csrfChecked)
 }
