@@ -70,6 +70,7 @@ fuzz:
 bench: tools
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./...
 	$(GO) run -tags $(TAGS) ./bench/runtimeenv -c 64 -d 4s
+	$(GO) run -tags $(TAGS) ./bench/coldstart -n 100000
 
 ## screenshots: render the demo pages in headless Chromium into docs/screenshots
 ## (JUNCTION_SCREENSHOTS_DARK=1 renders them in dark mode)

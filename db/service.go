@@ -423,6 +423,23 @@ func (s *ServiceService) CreateService(ctx context.Context, svc *junction.Servic
 	})
 }
 
+// CreateServices registers many services in one transaction, each under the same rules as
+// CreateService: for bulk imports and for seeding large catalogs.
+func (s *ServiceService) CreateServices(ctx context.Context, services []*junction.Service) error {
+	user, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		for _, svc := range services {
+			if err := s.createService(ctx, tx, user, svc); err != nil {
+				return fmt.Errorf("service %q: %w", svc.Name, err)
+			}
+		}
+		return nil
+	})
+}
+
 // createService registers one service inside tx.
 func (s *ServiceService) createService(ctx context.Context, tx *Tx, user *junction.User, svc *junction.Service) error {
 	var projectID, componentID sql.NullInt64
