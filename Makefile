@@ -10,7 +10,7 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCHTIME ?= 1s
 FUZZTIME  ?= 3s
 
-.PHONY: all run build test fuzz vet fmt-check check-generated generate tools chromium bench screenshots clean
+.PHONY: all run build test fuzz soak vet fmt-check check-generated generate tools chromium bench screenshots clean
 
 all: build
 
@@ -65,6 +65,11 @@ fuzz:
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzValidateHandle$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzParseComponentYAML$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzAPIBodies$$' -fuzztime $(FUZZTIME) ./web
+
+## soak: the long variants: 25 crash rounds, 300 concurrent writers, 2 minutes per fuzz target
+soak: tools
+	JUNCTION_SOAK=1 $(GO) test -race -tags $(TAGS) -count=1 -run 'TestCrashSafety|TestConcurrent' ./cmd/junction ./db
+	$(MAKE) --no-print-directory fuzz FUZZTIME=2m
 
 ## bench: benchmarks, each reporting against a baseline measured in the same run
 bench: tools

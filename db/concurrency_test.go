@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +22,10 @@ func TestConcurrentConnectionsAndMappings(t *testing.T) {
 	oauth := f.mustCreateService(t, f.developer, internalService("shop", "inventory", "Stock API", junction.VisibilityOrganization))
 	ctx := ContextAs(t, f.developer)
 
-	const writers = 50
+	writers := 50
+	if os.Getenv("JUNCTION_SOAK") != "" {
+		writers = 300
+	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	acknowledged := map[string]string{} // connection ID -> variable prefix

@@ -84,7 +84,11 @@ func TestCrashSafety(t *testing.T) {
 	var mu sync.Mutex
 	acknowledged := map[string]string{} // connection ID -> name, when its mapping was acknowledged too
 	kills := 0
-	for round := range 4 {
+	rounds := 4
+	if os.Getenv("JUNCTION_SOAK") != "" {
+		rounds = 25
+	}
+	for round := range rounds {
 		if round > 0 {
 			cmd, url = startBinary(t, bin, dbPath)
 		}
