@@ -171,6 +171,7 @@ type RuntimeToken struct {
 	ID          int64      `json:"id"`
 	Environment string     `json:"environment"`
 	CreatedAt   time.Time  `json:"created_at"`
+	FirstUsedAt *time.Time `json:"first_used_at"`
 	LastUsedAt  *time.Time `json:"last_used_at"`
 }
 

@@ -342,7 +342,7 @@ func (s *MappingService) FindRuntimeTokens(ctx context.Context, project, compone
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, environment, created_at, last_used_at FROM runtime_tokens WHERE component_id = ? ORDER BY id DESC`, c.ID)
+		rows, err := tx.QueryContext(ctx, `SELECT id, environment, created_at, first_used_at, last_used_at FROM runtime_tokens WHERE component_id = ? ORDER BY id DESC`, c.ID)
 		if err != nil {
 			return err
 		}
@@ -351,11 +351,11 @@ func (s *MappingService) FindRuntimeTokens(ctx context.Context, project, compone
 		for rows.Next() {
 			var t junction.RuntimeToken
 			var created string
-			var last sql.NullString
-			if err := rows.Scan(&t.ID, &t.Environment, &created, &last); err != nil {
+			var first, last sql.NullString
+			if err := rows.Scan(&t.ID, &t.Environment, &created, &first, &last); err != nil {
 				return err
 			}
-			t.CreatedAt, t.LastUsedAt = parseTime(created), parseNullTime(last)
+			t.CreatedAt, t.FirstUsedAt, t.LastUsedAt = parseTime(created), parseNullTime(first), parseNullTime(last)
 			list = append(list, &t)
 		}
 		return rows.Err()
@@ -402,7 +402,8 @@ func (s *MappingService) RuntimeEnv(ctx context.Context, token string) ([]juncti
 	// Recording every use would make each fetch a write; a minute's precision is enough.
 	now := s.db.Now().UTC()
 	if now.Sub(entry.lastUsed) >= time.Minute {
-		if _, err := s.db.write.ExecContext(ctx, `UPDATE runtime_tokens SET last_used_at = ? WHERE id = ?`, formatTime(now), entry.tokenID); err != nil {
+		if _, err := s.db.write.ExecContext(ctx, `UPDATE runtime_tokens SET last_used_at = ?, first_used_at = COALESCE(first_used_at, ?) WHERE id = ?`,
+			formatTime(now), formatTime(now), entry.tokenID); err != nil {
 			return nil, fmt.Errorf("record runtime token use: %w", err)
 		}
 		entry.lastUsed = now

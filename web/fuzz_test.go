@@ -16,7 +16,9 @@ import (
 // form values to the forms: nothing may panic or answer 500.
 func FuzzAPIBodies(f *testing.F) {
 	for _, seed := range []string{`{}`, `{"name":"x","handle":"abc"}`, `[]`, `{"kind":"third-party","endpoints":[{"values":{"a":1}}]}`,
-		`{"mappings":{"ServiceURL":"A"}}`, `{"environment":"production"}`, `{"role":"viewer"}`, `null`, `"`, `{"unlisted":true}`} {
+		`{"mappings":{"ServiceURL":"A"}}`, `{"environment":"production"}`, `{"role":"viewer"}`, `null`, `"`, `{"unlisted":true}`,
+		"name=x&version=v1&parameters[0].name=A&endpoints[0].name=e&endpoints[0].url=https://x&endpoints[0].environments=production&endpoints[0].values[0]=1&op=save",
+		"op=add-endpoint&endpoints[99].name=x&parameters[5].secret=true", "op=remove-parameter:-1", "connections=conn_x&conn_x.ServiceURL=A"} {
 		f.Add(seed)
 	}
 	ts := newTestServer(f)
@@ -46,6 +48,19 @@ func FuzzAPIBodies(f *testing.F) {
 			handler.ServeHTTP(rec, req)
 			if rec.Code >= 500 {
 				t.Fatalf("%s %s with %q: %d %s", r.method, r.path, body, rec.Code, rec.Body)
+			}
+		}
+		// The same text as a raw form body for the page forms, including the third-party form
+		// whose row fields are parsed by index (a bearer token needs no CSRF token).
+		for _, path := range []string{"/services/third-party", "/services/database", "/projects", "/projects/shop/components",
+			"/projects/shop/components/orders/env", "/projects/shop/components/orders/endpoints", "/projects/shop/members"} {
+			req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, req)
+			if rec.Code >= 500 {
+				t.Fatalf("form %s with %q: %d %s", path, body, rec.Code, rec.Body)
 			}
 		}
 		form := url.Values{"name": {body}, "handle": {body}, "description": {body}, "type": {body}, "email": {body}}

@@ -346,7 +346,8 @@ func TestRuntimeTokensAPI(t *testing.T) {
 		envs := []string{}
 		for _, it := range items {
 			it := it.(map[string]any)
-			require.Equal(t, []string{"created_at", "environment", "id", "last_used_at"}, keysOf(it), "the token itself is never listed")
+			// DESIGN's fields, plus first_used_at (the audit of runtime fetches); never the token.
+			require.Equal(t, []string{"created_at", "environment", "first_used_at", "id", "last_used_at"}, keysOf(it), "the token itself is never listed")
 			require.NotEmpty(t, it["created_at"])
 			require.Nil(t, it["last_used_at"], "not used yet")
 			envs = append(envs, it["environment"].(string))

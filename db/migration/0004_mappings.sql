@@ -19,6 +19,9 @@ CREATE TABLE runtime_tokens (
 	token_hash   TEXT NOT NULL UNIQUE,
 	created_by   INTEGER REFERENCES users (id) ON DELETE SET NULL,
 	created_at   TEXT NOT NULL,
+	-- Runtime fetches are audited per token as first and last use, so the hot path does not
+	-- write a row per request.
+	first_used_at TEXT,
 	last_used_at TEXT
 );
 CREATE INDEX runtime_tokens_component ON runtime_tokens (component_id);
