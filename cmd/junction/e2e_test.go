@@ -377,6 +377,13 @@ func TestDemoScreenshots(t *testing.T) {
 		)
 		b.screenshot(t, q.name)
 	}
+	for _, page := range []struct{ path, wait, name string }{
+		{"/projects/shop/components/orders/env", `[data-testid=mapping-form]`, "demo-env-editor"},
+		{"/audit", `[data-testid=audit-list]`, "demo-audit"},
+	} {
+		b.run(t, chromedp.Navigate(base+page.path), chromedp.WaitVisible(chromedp.CSS(page.wait)))
+		b.screenshot(t, page.name)
+	}
 	b.noConsoleErrors(t)
 }
 
