@@ -57,6 +57,11 @@ func scanConnection(row interface{ Scan(...any) error }) (*connectionRow, error)
 // serviceWithSecrets loads a service with its secret values in clear, for building the
 // parameters of its connections. It applies no visibility rule: callers have checked them.
 func (s *ConnectionService) serviceWithSecrets(ctx context.Context, tx *Tx, id string) (*junction.Service, error) {
+	return s.db.serviceWithSecrets(ctx, tx, id)
+}
+
+// serviceWithSecrets loads a service with its secret values in clear.
+func (db *DB) serviceWithSecrets(ctx context.Context, tx *Tx, id string) (*junction.Service, error) {
 	var sealed []byte
 	row := tx.QueryRowContext(ctx, `SELECT `+serviceColumns+`, s.secrets`+serviceFrom+` WHERE s.id = ?`, id)
 	svc, err := scanService(row, &sealed)
@@ -66,7 +71,7 @@ func (s *ConnectionService) serviceWithSecrets(ctx context.Context, tx *Tx, id s
 	if len(sealed) == 0 {
 		return svc, nil
 	}
-	plain, err := s.db.sealer.Open(sealed, "services.secrets:"+id)
+	plain, err := db.sealer.Open(sealed, "services.secrets:"+id)
 	if err != nil {
 		return nil, fmt.Errorf("open secrets of service %s: %w", id, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"unicode"
@@ -522,44 +523,109 @@ func findEditableService(ctx context.Context, tx *Tx, id string) (*junction.Serv
 	return svc, nil
 }
 
-// UpdateService implements junction.ServiceService. Only internal services change in place;
-// a third-party or database service is versioned, so a change is a new registration.
+// UpdateService implements junction.ServiceService. Internal and database services change in
+// place; a third-party API is versioned, so a change is a new registration. A database
+// password left empty (or masked) keeps the stored one for that environment.
 func (s *ServiceService) UpdateService(ctx context.Context, id string, upd *junction.Service) (svc *junction.Service, err error) {
 	err = s.db.inTx(ctx, true, func(tx *Tx) error {
 		if svc, err = findEditableService(ctx, tx, id); err != nil {
 			return err
 		}
-		if svc.Kind != junction.KindInternal {
-			return junction.Errorf(junction.EINVALID, "Only internal services can be edited; register a new version instead.")
+		switch svc.Kind {
+		case junction.KindInternal:
+			return s.updateInternal(ctx, tx, svc, upd)
+		case junction.KindDatabase:
+			return s.updateDatabase(ctx, tx, svc, upd)
 		}
-		svc.Name, svc.Version, svc.Description, svc.Tags = upd.Name, upd.Version, upd.Description, upd.Tags
-		svc.Visibility, svc.Security, svc.URLs = upd.Visibility, upd.Security, upd.URLs
-		envs, err := tx.environmentNames(ctx)
-		if err != nil {
-			return err
-		}
-		if err := svc.Validate(envs); err != nil {
-			return err
-		}
-		specJSON, err := json.Marshal(serviceSpec{URLs: svc.URLs})
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE services SET name = ?, version = ?, display_name = ?, description = ?, tags = ?,
-			visibility = ?, security = ?, spec = ?, updated_at = ? WHERE id = ?`,
-			svc.Name, svc.Version, svc.DisplayName(), svc.Description, strings.Join(svc.Tags, " "),
-			string(svc.Visibility), string(svc.Security), string(specJSON), formatTime(tx.now), id)
-		if isUniqueViolation(err) {
-			return errServiceTaken(svc)
-		} else if err != nil {
-			return err
-		}
-		svc.UpdatedAt = tx.now
-		// Connections follow the service: new environments or a new security scheme get
-		// their generated secrets in the same transaction.
-		return syncServiceCredentials(ctx, tx, svc)
+		return junction.Errorf(junction.EINVALID, "A third-party API cannot be edited; register a new version instead.")
 	})
 	return svc, err
+}
+
+func (s *ServiceService) updateInternal(ctx context.Context, tx *Tx, svc, upd *junction.Service) error {
+	svc.Name, svc.Version, svc.Description, svc.Tags = upd.Name, upd.Version, upd.Description, upd.Tags
+	svc.Visibility, svc.Security, svc.URLs = upd.Visibility, upd.Security, upd.URLs
+	envs, err := tx.environmentNames(ctx)
+	if err != nil {
+		return err
+	}
+	if err := svc.Validate(envs); err != nil {
+		return err
+	}
+	specJSON, err := json.Marshal(serviceSpec{URLs: svc.URLs})
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE services SET name = ?, version = ?, display_name = ?, description = ?, tags = ?,
+		visibility = ?, security = ?, spec = ?, updated_at = ? WHERE id = ?`,
+		svc.Name, svc.Version, svc.DisplayName(), svc.Description, strings.Join(svc.Tags, " "),
+		string(svc.Visibility), string(svc.Security), string(specJSON), formatTime(tx.now), svc.ID)
+	if isUniqueViolation(err) {
+		return errServiceTaken(svc)
+	} else if err != nil {
+		return err
+	}
+	svc.UpdatedAt = tx.now
+	// Connections follow the service: new environments or a new security scheme get
+	// their generated secrets in the same transaction.
+	return syncServiceCredentials(ctx, tx, svc)
+}
+
+// updateDatabase replaces a database's details and values. Its connections read the values
+// from the service, so they follow at once.
+func (s *ServiceService) updateDatabase(ctx context.Context, tx *Tx, svc, upd *junction.Service) error {
+	current, err := s.db.serviceWithSecrets(ctx, tx, svc.ID)
+	if err != nil {
+		return err
+	}
+	values := map[string]map[string]string{}
+	for env, vals := range upd.Values {
+		vals = maps.Clone(vals)
+		if pw := vals[junction.ParamPassword]; (pw == "" || pw == junction.Masked) && databaseServes(vals) {
+			vals[junction.ParamPassword] = current.Values[env][junction.ParamPassword]
+		}
+		values[env] = vals
+	}
+	svc.Name, svc.Description, svc.Tags, svc.Engine, svc.Values = upd.Name, upd.Description, upd.Tags, upd.Engine, values
+	envs, err := tx.environmentNames(ctx)
+	if err != nil {
+		return err
+	}
+	if err := svc.Validate(envs); err != nil {
+		return err
+	}
+	spec, secrets := splitSecrets(svc)
+	specJSON, err := json.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	sealed, err := s.db.sealSecrets(svc.ID, secrets)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE services SET name = ?, display_name = ?, description = ?, tags = ?, engine = ?,
+		spec = ?, secrets = ?, updated_at = ? WHERE id = ?`,
+		svc.Name, svc.DisplayName(), svc.Description, strings.Join(svc.Tags, " "), svc.Engine,
+		string(specJSON), sealed, formatTime(tx.now), svc.ID)
+	if isUniqueViolation(err) {
+		return errServiceTaken(svc)
+	} else if err != nil {
+		return err
+	}
+	svc.UpdatedAt = tx.now
+	svc.Mask()
+	return nil
+}
+
+// databaseServes reports whether an environment's database values are filled in beyond the
+// password, that is whether the database serves that environment.
+func databaseServes(vals map[string]string) bool {
+	for name, v := range vals {
+		if name != junction.ParamPassword && strings.TrimSpace(v) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // SetServiceListed implements junction.ServiceService.

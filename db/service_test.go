@@ -1099,9 +1099,6 @@ func TestServiceService_UpdateService(t *testing.T) {
 		{"ErrThirdPartyByCreator", func(f *serviceFixture) *junction.User { return f.developer }, func(*serviceFixture) *junction.Service {
 			return thirdPartyService("Twilio")
 		}, junction.EINVALID},
-		{"ErrDatabaseByAdmin", func(f *serviceFixture) *junction.User { return f.admin }, func(*serviceFixture) *junction.Service {
-			return databaseService("orders-db")
-		}, junction.EINVALID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1132,6 +1129,97 @@ func TestServiceService_UpdateService(t *testing.T) {
 		f := newServiceFixture(t)
 		_, err := f.services.UpdateService(ContextAs(t, f.admin), "svc_nope", update())
 		require.Equal(t, junction.ENOTFOUND, junction.ErrorCode(err))
+	})
+}
+
+func TestServiceService_UpdateDatabase(t *testing.T) {
+	// edit is the database as its edit form sends it back: every value, passwords empty.
+	edit := func() *junction.Service {
+		svc := databaseService("orders-db")
+		svc.Description = "Orders, moved."
+		svc.Values["production"]["HostName"] = "db2.example.com"
+		svc.Values["development"]["Password"] = ""
+		svc.Values["production"]["Password"] = ""
+		return svc
+	}
+	reveal := func(t *testing.T, f *connFixture, id string) map[string]string {
+		t.Helper()
+		c := f.reveal(t, id)
+		out := map[string]string{}
+		for env, v := range paramValues(c, junction.ParamPassword) {
+			out["Password/"+env] = v
+		}
+		for env, v := range paramValues(c, junction.ParamHostName) {
+			out["HostName/"+env] = v
+		}
+		return out
+	}
+
+	t.Run("OKPasswordsKept", func(t *testing.T) {
+		f := newConnFixture(t)
+		svc := f.mustCreateService(t, f.developer, databaseService("orders-db"))
+		conn := f.connect(t, f.developer, "shop", "", svc.ID, "orders")
+
+		updated, err := f.services.UpdateService(ContextAs(t, f.developer), svc.ID, edit())
+		require.NoError(t, err)
+		require.Equal(t, junction.Masked, updated.Values["production"]["Password"], "the answer is masked")
+		require.Equal(t, map[string]string{
+			"Password/development": "dev-pw", "Password/production": "prod-pw",
+			"HostName/development": "localhost", "HostName/production": "db2.example.com",
+		}, reveal(t, f, conn.ID), "the connection follows the service at once")
+		got, err := f.services.FindService(ContextAs(t, f.admin), svc.ID)
+		require.NoError(t, err)
+		require.Equal(t, "Orders, moved.", got.Description)
+	})
+
+	t.Run("OKPasswordChanged", func(t *testing.T) {
+		f := newConnFixture(t)
+		svc := f.mustCreateService(t, f.developer, databaseService("orders-db"))
+		conn := f.connect(t, f.developer, "shop", "", svc.ID, "orders")
+		upd := edit()
+		upd.Values["production"]["Password"] = "rotated-pw"
+		_, err := f.services.UpdateService(ContextAs(t, f.admin), svc.ID, upd)
+		require.NoError(t, err)
+		got := reveal(t, f, conn.ID)
+		require.Equal(t, "rotated-pw", got["Password/production"])
+		require.Equal(t, "dev-pw", got["Password/development"])
+	})
+
+	t.Run("OKEnvironmentDropped", func(t *testing.T) {
+		// Emptying an environment (its password left empty too) stops serving it; the old
+		// password does not linger.
+		f := newConnFixture(t)
+		svc := f.mustCreateService(t, f.developer, databaseService("orders-db"))
+		conn := f.connect(t, f.developer, "shop", "", svc.ID, "orders")
+		upd := edit()
+		upd.Values["development"] = map[string]string{"HostName": "", "Port": "", "DatabaseName": "", "Username": "", "Password": ""}
+		_, err := f.services.UpdateService(ContextAs(t, f.developer), svc.ID, upd)
+		require.NoError(t, err)
+		got := reveal(t, f, conn.ID)
+		require.Empty(t, got["Password/development"])
+		require.Equal(t, "prod-pw", got["Password/production"])
+	})
+
+	t.Run("ErrInvalidSavesNothing", func(t *testing.T) {
+		f := newConnFixture(t)
+		svc := f.mustCreateService(t, f.developer, databaseService("orders-db"))
+		conn := f.connect(t, f.developer, "shop", "", svc.ID, "orders")
+		before := reveal(t, f, conn.ID)
+		upd := edit()
+		upd.Values["production"]["Port"] = "99999"
+		upd.Values["production"]["Password"] = "never-saved"
+		_, err := f.services.UpdateService(ContextAs(t, f.developer), svc.ID, upd)
+		require.Equal(t, junction.EINVALID, junction.ErrorCode(err))
+		require.Contains(t, junction.ErrorFields(err), "values.production.Port")
+		require.Equal(t, before, reveal(t, f, conn.ID))
+	})
+
+	t.Run("ErrForbidden", func(t *testing.T) {
+		// Only the creator and admins change a database (as for any registered service).
+		f := newConnFixture(t)
+		svc := f.mustCreateService(t, f.admin, databaseService("orders-db"))
+		_, err := f.services.UpdateService(ContextAs(t, f.otherDev), svc.ID, edit())
+		require.Equal(t, junction.EFORBIDDEN, junction.ErrorCode(err))
 	})
 }
 

@@ -328,10 +328,7 @@ func (h *Handler) CreateThirdParty(c echo.Context) error {
 	}
 	svc := thirdPartyService(form)
 	if err := h.Services.CreateService(c.Request().Context(), svc); isFormError(err) {
-		form.Errors, form.Message = junction.ErrorFields(err), ""
-		if len(form.Errors) == 0 {
-			form.Message = junction.ErrorMessage(err)
-		}
+		formFailed(err, &form.Errors, &form.Message)
 		return render(c, formStatus(err), views.ThirdPartyNewPage(page, form, envs))
 	} else if err != nil {
 		return err
@@ -352,12 +349,8 @@ func (h *Handler) NewDatabasePage(c echo.Context) error {
 	return render(c, http.StatusOK, views.DatabaseNewPage(h.page(c, "Register a database", "services"), form, envs))
 }
 
-// CreateDatabase handles the database form: POST /services/database.
-func (h *Handler) CreateDatabase(c echo.Context) error {
-	envs, err := h.environmentNames(c)
-	if err != nil {
-		return err
-	}
+// databaseFormValues reads the database form and the service it describes.
+func databaseFormValues(c echo.Context, envs []string) (views.DatabaseForm, *junction.Service) {
 	form := views.DatabaseForm{Name: c.FormValue("name"), Description: c.FormValue("description"),
 		Tags: c.FormValue("tags"), Engine: c.FormValue("engine"), Values: map[string]map[string]string{}}
 	for _, env := range envs {
@@ -371,16 +364,63 @@ func (h *Handler) CreateDatabase(c echo.Context) error {
 	for env, vals := range form.Values {
 		svc.Values[env] = maps.Clone(vals)
 	}
+	return form, svc
+}
+
+// formFailed fills a form's field errors, or its message when the error names no field.
+func formFailed(err error, fields *views.Errors, message *string) {
+	*fields, *message = junction.ErrorFields(err), ""
+	if len(*fields) == 0 {
+		*message = junction.ErrorMessage(err)
+	}
+}
+
+// CreateDatabase handles the database form: POST /services/database.
+func (h *Handler) CreateDatabase(c echo.Context) error {
+	envs, err := h.environmentNames(c)
+	if err != nil {
+		return err
+	}
+	form, svc := databaseFormValues(c, envs)
 	if err := h.Services.CreateService(c.Request().Context(), svc); isFormError(err) {
-		form.Errors = junction.ErrorFields(err)
-		if len(form.Errors) == 0 {
-			form.Message = junction.ErrorMessage(err)
-		}
+		formFailed(err, &form.Errors, &form.Message)
 		return render(c, formStatus(err), views.DatabaseNewPage(h.page(c, "Register a database", "services"), form, envs))
 	} else if err != nil {
 		return err
 	}
 	return h.redirect(c, "/services/"+svc.ID, svc.Name+" is in the catalog.")
+}
+
+// databaseEditForm is the edit form of a database service: a stored password is left
+// empty, with the environment marked as having one.
+func (h *Handler) databaseEditForm(svc *junction.Service) views.DatabaseForm {
+	f := views.DatabaseForm{ID: svc.ID, Name: svc.Name, Description: svc.Description, Tags: strings.Join(svc.Tags, ", "),
+		Engine: svc.Engine, Values: map[string]map[string]string{}, HasPassword: map[string]bool{}}
+	for env, vals := range svc.Values {
+		f.Values[env] = maps.Clone(vals)
+		if vals[junction.ParamPassword] == junction.Masked {
+			f.HasPassword[env] = true
+			f.Values[env][junction.ParamPassword] = ""
+		}
+	}
+	return f
+}
+
+// updateDatabase handles the edit form of a database service.
+func (h *Handler) updateDatabase(c echo.Context, current *junction.Service) error {
+	envs, err := h.environmentNames(c)
+	if err != nil {
+		return err
+	}
+	form, upd := databaseFormValues(c, envs)
+	form.ID, form.HasPassword = current.ID, h.databaseEditForm(current).HasPassword
+	if _, err := h.Services.UpdateService(c.Request().Context(), current.ID, upd); isFormError(err) {
+		formFailed(err, &form.Errors, &form.Message)
+		return render(c, formStatus(err), views.DatabaseEditPage(h.page(c, "Edit "+current.Name, "services"), form, envs))
+	} else if err != nil {
+		return err
+	}
+	return h.redirect(c, "/services/"+current.ID, "Database saved.")
 }
 
 // endpointFormValues reads the publish/edit endpoint form.
@@ -446,9 +486,35 @@ func (h *Handler) PublishEndpoint(c echo.Context) error {
 	return h.redirect(c, "/services/"+svc.ID, svc.DisplayName()+" is published.")
 }
 
-// EditEndpointPage shows the edit form of an internal service: GET /services/:id/edit.
-func (h *Handler) EditEndpointPage(c echo.Context) error {
-	svc, p, comp, envs, err := h.editableEndpoint(c)
+// editableService loads the service of the request when the user may change it.
+func (h *Handler) editableService(c echo.Context) (*junction.Service, error) {
+	svc, err := h.Services.FindService(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return nil, err
+	}
+	if svc.Kind == junction.KindThirdParty {
+		return nil, junction.Errorf(junction.ENOTFOUND, "A third-party API cannot be edited; register a new version instead.")
+	}
+	if !svc.CanEdit {
+		return nil, junction.Errorf(junction.EFORBIDDEN, "You cannot change this service.")
+	}
+	return svc, nil
+}
+
+// EditServicePage shows the edit form of an internal or database service: GET /services/:id/edit.
+func (h *Handler) EditServicePage(c echo.Context) error {
+	svc, err := h.editableService(c)
+	if err != nil {
+		return err
+	}
+	if svc.Kind == junction.KindDatabase {
+		envs, err := h.environmentNames(c)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, views.DatabaseEditPage(h.page(c, "Edit "+svc.Name, "services"), h.databaseEditForm(svc), envs))
+	}
+	p, comp, envs, err := h.endpointContext(c, svc)
 	if err != nil {
 		return err
 	}
@@ -457,33 +523,31 @@ func (h *Handler) EditEndpointPage(c echo.Context) error {
 	return render(c, http.StatusOK, views.EndpointFormPage(h.page(c, "Edit "+svc.DisplayName(), "services"), p, comp, f, envs, "/services/"+svc.ID, "Edit endpoint"))
 }
 
-func (h *Handler) editableEndpoint(c echo.Context) (*junction.Service, *junction.Project, *junction.Component, []string, error) {
+// endpointContext loads the project and component that publish an internal service.
+func (h *Handler) endpointContext(c echo.Context, svc *junction.Service) (*junction.Project, *junction.Component, []string, error) {
 	ctx := c.Request().Context()
-	svc, err := h.Services.FindService(ctx, c.Param("id"))
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	if svc.Kind != junction.KindInternal {
-		return nil, nil, nil, nil, junction.Errorf(junction.ENOTFOUND, "Only internal services can be edited.")
-	}
-	if !svc.CanEdit {
-		return nil, nil, nil, nil, junction.Errorf(junction.EFORBIDDEN, "You cannot change this service.")
-	}
 	p, err := h.Projects.FindProject(ctx, svc.Project)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, err
 	}
 	comp, err := h.Components.FindComponent(ctx, svc.Project, svc.Component)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, err
 	}
 	envs, err := h.environmentNames(c)
-	return svc, p, comp, envs, err
+	return p, comp, envs, err
 }
 
-// UpdateEndpoint handles the edit form: POST /services/:id.
-func (h *Handler) UpdateEndpoint(c echo.Context) error {
-	svc, p, comp, envs, err := h.editableEndpoint(c)
+// SaveService handles the edit form of an internal or database service: POST /services/:id.
+func (h *Handler) SaveService(c echo.Context) error {
+	svc, err := h.editableService(c)
+	if err != nil {
+		return err
+	}
+	if svc.Kind == junction.KindDatabase {
+		return h.updateDatabase(c, svc)
+	}
+	p, comp, envs, err := h.endpointContext(c, svc)
 	if err != nil {
 		return err
 	}

@@ -241,9 +241,13 @@ const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScri
 	`{"code":"(422|409)","swap":true,"error":false},{"code":"[45]..","swap":true,"error":true}]}`
 
 // databaseFieldAttrs are the input attributes of a database parameter: secret fields are
-// password inputs, and the port suggests the engine's usual one.
-func databaseFieldAttrs(p junction.ServiceParameter, engine string) templ.Attributes {
+// password inputs (a stored password shows as "unchanged"), and the port suggests the
+// engine's usual one.
+func databaseFieldAttrs(p junction.ServiceParameter, engine string, keepPassword bool) templ.Attributes {
 	attrs := secretAttrs(p.Secret)
+	if p.Name == junction.ParamPassword && keepPassword {
+		attrs["placeholder"] = "unchanged"
+	}
 	if p.Name == junction.ParamPort {
 		attrs["placeholder"] = junction.DefaultPorts[engine]
 		attrs["inputmode"] = "numeric"

@@ -1066,6 +1066,65 @@ func TestServiceForms(t *testing.T) {
 		require.Equal(t, http.StatusConflict, res.StatusCode)
 		require.Contains(t, body, "already exists")
 	})
+	t.Run("EditDatabase", func(t *testing.T) {
+		form := url.Values{
+			"name": {"billing-db"}, "engine": {"postgres"},
+			"values.development.HostName": {"billing.dev.internal"}, "values.development.Port": {"5432"},
+			"values.development.DatabaseName": {"billing"}, "values.development.Username": {"billing_app"},
+			"values.development.Password": {dbPassword},
+		}
+		res, _ := b.post("/services/database", form)
+		require.Equal(t, http.StatusSeeOther, res.StatusCode)
+		page := serviceLocation.FindStringSubmatch(res.Header.Get("Location"))[0]
+		res, body := b.get(page)
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		require.Contains(t, body, `href="`+page+`/edit"`, "the creator is offered the edit form")
+
+		res, body = b.get(page + "/edit")
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		require.Contains(t, body, `data-testid="database-form"`)
+		require.Contains(t, body, `action="`+page+`"`)
+		require.Contains(t, body, `value="billing.dev.internal"`)
+		require.Regexp(t, `name="values\.development\.Password" value=""[^>]*placeholder="unchanged"`, body,
+			"the stored password is neither shown nor masked into the input")
+		requireNoSecret(t, body)
+
+		// A bad port is refused inline, and nothing typed is lost.
+		edit := url.Values{}
+		for k, v := range form {
+			edit[k] = v
+		}
+		edit.Set("values.development.Password", "")
+		edit.Set("values.development.HostName", "billing2.dev.internal")
+		edit.Set("values.development.Port", "99999")
+		res, body = b.post(page, edit)
+		require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+		require.Contains(t, body, `data-testid="error-values.development.Port"`)
+		require.Contains(t, body, `value="billing2.dev.internal"`)
+		require.Contains(t, body, `placeholder="unchanged"`)
+
+		edit.Set("values.development.Port", "6432")
+		res, _ = b.post(page, edit)
+		require.Equal(t, http.StatusSeeOther, res.StatusCode)
+		res, body = b.get(page)
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		require.Contains(t, body, `data-testid="value-development-Port">6432<`)
+		require.Contains(t, body, `data-testid="value-development-HostName">billing2.dev.internal<`)
+		require.Contains(t, body, `data-testid="value-development-Password">`+junction.Masked+`<`, "the password was kept")
+
+		// Someone else's database: another developer may not edit it; a third-party API is
+		// never edited in place.
+		ob := c.browser(t)
+		ob.mustLogin("bea@example.com")
+		res, _ = ob.get(page + "/edit")
+		require.Equal(t, http.StatusForbidden, res.StatusCode)
+		res, _ = ob.post(page, edit)
+		require.Equal(t, http.StatusForbidden, res.StatusCode)
+		res, _ = b.post("/services/third-party", thirdPartyForm("Edit Me"))
+		require.Equal(t, http.StatusSeeOther, res.StatusCode)
+		res, _ = b.get(serviceLocation.FindStringSubmatch(res.Header.Get("Location"))[0] + "/edit")
+		require.Equal(t, http.StatusNotFound, res.StatusCode)
+	})
 	t.Run("PublishEndpoint", func(t *testing.T) {
 		res, body := b.get("/projects/shop/components/inventory/endpoints/new")
 		require.Equal(t, http.StatusOK, res.StatusCode)

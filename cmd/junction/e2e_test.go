@@ -377,6 +377,14 @@ func TestDemoScreenshots(t *testing.T) {
 		)
 		b.screenshot(t, q.name)
 	}
+	b.run(t,
+		chromedp.Navigate(base+"/services?q=orders-db"),
+		chromedp.Click(chromedp.CSS(`.service-name`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=parameter-table]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=edit-service]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=database-form]`)),
+	)
+	b.screenshot(t, "demo-edit-database")
 	for _, page := range []struct{ path, wait, name string }{
 		{"/projects/shop/components/orders/env", `[data-testid=mapping-form]`, "demo-env-editor"},
 		{"/audit", `[data-testid=audit-list]`, "demo-audit"},
