@@ -610,21 +610,71 @@ func (h *Handler) APIService(c echo.Context) error {
 	return c.JSON(http.StatusOK, svc)
 }
 
-// APIUpdateService lists or unlists a service: PATCH /api/v1/services/:id with
-// {"unlisted": true|false}.
+// APIUpdateService changes a service: PATCH /api/v1/services/:id. {"unlisted": true|false}
+// removes it from or returns it to the catalog; the fields of an internal service (name,
+// version, description, tags, visibility, security, urls) or of a database (name,
+// description, tags, engine, values) replace the ones given, in one validated change. A
+// database password that is empty or masked keeps the stored one.
 func (h *Handler) APIUpdateService(c echo.Context) error {
 	var body struct {
-		Unlisted *bool `json:"unlisted"`
+		Unlisted    *bool                        `json:"unlisted"`
+		Name        *string                      `json:"name"`
+		Version     *string                      `json:"version"`
+		Description *string                      `json:"description"`
+		Tags        *[]string                    `json:"tags"`
+		Visibility  *junction.Visibility         `json:"visibility"`
+		Security    *junction.Security           `json:"security"`
+		URLs        map[string]string            `json:"urls"`
+		Engine      *string                      `json:"engine"`
+		Values      map[string]map[string]string `json:"values"`
 	}
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	if body.Unlisted == nil {
-		return &junction.Error{Code: junction.EINVALID, Message: "Send {\"unlisted\": true} or false.", Fields: map[string]string{"unlisted": "Required."}}
+	details := body.Name != nil || body.Version != nil || body.Description != nil || body.Tags != nil ||
+		body.Visibility != nil || body.Security != nil || body.URLs != nil || body.Engine != nil || body.Values != nil
+	if body.Unlisted == nil && !details {
+		return &junction.Error{Code: junction.EINVALID, Message: "Send {\"unlisted\": true} or false, or the fields to change.",
+			Fields: map[string]string{"unlisted": "Required when no other field is sent."}}
 	}
 	ctx := c.Request().Context()
-	if err := h.Services.SetServiceListed(ctx, c.Param("id"), !*body.Unlisted); err != nil {
-		return err
+	if details {
+		upd, err := h.Services.FindService(ctx, c.Param("id"))
+		if err != nil {
+			return err
+		}
+		set := func(dst *string, v *string) {
+			if v != nil {
+				*dst = *v
+			}
+		}
+		set(&upd.Name, body.Name)
+		set(&upd.Version, body.Version)
+		set(&upd.Description, body.Description)
+		set(&upd.Engine, body.Engine)
+		if body.Tags != nil {
+			upd.Tags = *body.Tags
+		}
+		if body.Visibility != nil {
+			upd.Visibility = *body.Visibility
+		}
+		if body.Security != nil {
+			upd.Security = *body.Security
+		}
+		if body.URLs != nil {
+			upd.URLs = body.URLs
+		}
+		if body.Values != nil {
+			upd.Values = body.Values
+		}
+		if _, err := h.Services.UpdateService(ctx, upd.ID, upd); err != nil {
+			return err
+		}
+	}
+	if body.Unlisted != nil {
+		if err := h.Services.SetServiceListed(ctx, c.Param("id"), !*body.Unlisted); err != nil {
+			return err
+		}
 	}
 	return h.APIService(c)
 }

@@ -16,7 +16,7 @@ import (
 // form values to the forms: nothing may panic or answer 500.
 func FuzzAPIBodies(f *testing.F) {
 	for _, seed := range []string{`{}`, `{"name":"x","handle":"abc"}`, `[]`, `{"kind":"third-party","endpoints":[{"values":{"a":1}}]}`,
-		`{"mappings":{"ServiceURL":"A"}}`, `{"environment":"production"}`, `{"role":"viewer"}`, `null`, `"`, `{"unlisted":true}`,
+		`{"mappings":{"ServiceURL":"A"}}`, `{"environment":"production"}`, `{"role":"viewer"}`, `null`, `"`, `{"unlisted":true}`, `{"values":{"production":null,"x":{"Password":"********"}},"engine":"mysql"}`, `{"urls":{},"tags":null}`,
 		"name=x&version=v1&parameters[0].name=A&endpoints[0].name=e&endpoints[0].url=https://x&endpoints[0].environments=production&endpoints[0].values[0]=1&op=save",
 		"op=add-endpoint&endpoints[99].name=x&parameters[5].secret=true", "op=remove-parameter:-1", "connections=conn_x&conn_x.ServiceURL=A"} {
 		f.Add(seed)
@@ -26,6 +26,12 @@ func FuzzAPIBodies(f *testing.F) {
 	ctx := as(admin)
 	require.NoError(f, ts.svc.Projects.CreateProject(ctx, &junction.Project{Handle: "shop", Name: "Shop"}))
 	require.NoError(f, ts.svc.Components.CreateComponent(ctx, "shop", &junction.Component{Handle: "orders", Name: "Orders"}))
+	dbSvc := &junction.Service{Kind: junction.KindDatabase, Name: "orders-db", Engine: "postgres",
+		Values: map[string]map[string]string{"production": {"HostName": "db", "Port": "5432", "DatabaseName": "orders", "Username": "app", "Password": "pw"}}}
+	require.NoError(f, ts.svc.Services.CreateService(ctx, dbSvc))
+	apiSvc := &junction.Service{Kind: junction.KindInternal, Project: "shop", Component: "orders", Name: "Orders API", Version: "v1",
+		Visibility: junction.VisibilityOrganization, Security: junction.SecurityOAuth, URLs: map[string]string{"production": "https://orders.example.com"}}
+	require.NoError(f, ts.svc.Services.CreateService(ctx, apiSvc))
 	token := ts.token(f, admin)
 	routes := []struct{ method, path string }{
 		{http.MethodPost, "/api/v1/projects"}, {http.MethodPatch, "/api/v1/projects/shop"},
@@ -37,6 +43,7 @@ func FuzzAPIBodies(f *testing.F) {
 		{http.MethodPost, "/api/v1/projects/shop/components/orders/runtime-tokens"},
 		{http.MethodPut, "/api/v1/projects/shop/components/orders/component.yaml"},
 		{http.MethodPost, "/api/v1/api-keys/verify"},
+		{http.MethodPatch, "/api/v1/services/" + dbSvc.ID}, {http.MethodPatch, "/api/v1/services/" + apiSvc.ID},
 	}
 	handler := ts.Config.Handler
 	f.Fuzz(func(t *testing.T, body string) {
@@ -53,7 +60,8 @@ func FuzzAPIBodies(f *testing.F) {
 		// The same text as a raw form body for the page forms, including the third-party form
 		// whose row fields are parsed by index (a bearer token needs no CSRF token).
 		for _, path := range []string{"/services/third-party", "/services/database", "/projects", "/projects/shop/components",
-			"/projects/shop/components/orders/env", "/projects/shop/components/orders/endpoints", "/projects/shop/members"} {
+			"/projects/shop/components/orders/env", "/projects/shop/components/orders/endpoints", "/projects/shop/members",
+			"/services/" + dbSvc.ID, "/services/" + apiSvc.ID} {
 			req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+token)
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -642,6 +642,36 @@ func TestServiceVisibility(t *testing.T) {
 			require.Equal(t, http.StatusBadRequest, status, bad)
 		}
 	})
+	t.Run("PatchDetails", func(t *testing.T) {
+		_, before := c.api(t, http.MethodGet, "/api/v1/services/"+orgSvc, c.devToken, "")
+		status, body := c.api(t, http.MethodPatch, "/api/v1/services/"+orgSvc, c.devToken, `{"description":"Stock levels, hourly.","tags":["stock","hourly"]}`)
+		require.Equal(t, http.StatusOK, status, "%v", body)
+		require.Equal(t, "Stock levels, hourly.", body["description"])
+		require.Equal(t, []any{"stock", "hourly"}, body["tags"])
+		for _, field := range []string{"name", "version", "visibility", "security", "urls"} {
+			require.Equal(t, before[field], body[field], "%s is kept when not sent", field)
+		}
+
+		status, body = c.api(t, http.MethodPatch, "/api/v1/services/"+orgSvc, c.devToken, `{"urls":{"production":"ftp://stock"},"description":"never saved"}`)
+		require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+		_, fields := apiError(t, body)
+		require.NotEmpty(t, fields)
+		_, after := c.api(t, http.MethodGet, "/api/v1/services/"+orgSvc, c.devToken, "")
+		require.Equal(t, "Stock levels, hourly.", after["description"], "a refused change saves nothing")
+
+		// A database keeps its stored passwords when they are not sent (or sent masked).
+		_, db := c.api(t, http.MethodGet, "/api/v1/services/"+ids["orders-db"], c.adminToken, "")
+		status, body = c.api(t, http.MethodPatch, "/api/v1/services/"+ids["orders-db"], c.adminToken, `{"description":"Orders, moved."}`)
+		require.Equal(t, http.StatusOK, status, "%v", body)
+		require.Equal(t, "Orders, moved.", body["description"])
+		require.Equal(t, db["values"], body["values"])
+		requireNoSecret(t, body)
+
+		// A third-party API is versioned, not edited.
+		status, body = c.api(t, http.MethodPatch, "/api/v1/services/"+ids["Twilio"], c.adminToken, `{"description":"x"}`)
+		require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+		require.Contains(t, body["error"].(map[string]any)["message"], "new version")
+	})
 	t.Run("OnlyEditorsPatch", func(t *testing.T) {
 		for _, tc := range []struct {
 			name, token, id string
