@@ -393,7 +393,7 @@ func (h *Handler) CreateDatabase(c echo.Context) error {
 
 // databaseEditForm is the edit form of a database service: a stored password is left
 // empty, with the environment marked as having one.
-func (h *Handler) databaseEditForm(svc *junction.Service) views.DatabaseForm {
+func databaseEditForm(svc *junction.Service) views.DatabaseForm {
 	f := views.DatabaseForm{ID: svc.ID, Name: svc.Name, Description: svc.Description, Tags: strings.Join(svc.Tags, ", "),
 		Engine: svc.Engine, Values: map[string]map[string]string{}, HasPassword: map[string]bool{}}
 	for env, vals := range svc.Values {
@@ -413,7 +413,7 @@ func (h *Handler) updateDatabase(c echo.Context, current *junction.Service) erro
 		return err
 	}
 	form, upd := databaseFormValues(c, envs)
-	form.ID, form.HasPassword = current.ID, h.databaseEditForm(current).HasPassword
+	form.ID, form.HasPassword = current.ID, databaseEditForm(current).HasPassword
 	if _, err := h.Services.UpdateService(c.Request().Context(), current.ID, upd); isFormError(err) {
 		formFailed(err, &form.Errors, &form.Message)
 		return render(c, formStatus(err), views.DatabaseEditPage(h.page(c, "Edit "+current.Name, "services"), form, envs))
@@ -512,7 +512,7 @@ func (h *Handler) EditServicePage(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusOK, views.DatabaseEditPage(h.page(c, "Edit "+svc.Name, "services"), h.databaseEditForm(svc), envs))
+		return render(c, http.StatusOK, views.DatabaseEditPage(h.page(c, "Edit "+svc.Name, "services"), databaseEditForm(svc), envs))
 	}
 	p, comp, envs, err := h.endpointContext(c, svc)
 	if err != nil {
