@@ -45,8 +45,11 @@ func (s *AuditService) FindAudit(ctx context.Context, f junction.AuditFilter) (l
 		args = append(args, "%"+escapeLike(f.Action)+"%")
 	}
 	if f.Project != "" {
-		where += ` AND (target LIKE ? ESCAPE '\' OR target LIKE ? ESCAPE '\')`
-		args = append(args, "%/projects/"+escapeLike(f.Project)+"%", escapeLike(f.Project)+"/%")
+		// The project's own path or a path under it (not "shop2" for "shop"), or an
+		// environment reveal's "project/component" target.
+		p := escapeLike(f.Project)
+		where += ` AND (target LIKE ? ESCAPE '\' OR target LIKE ? ESCAPE '\' OR target LIKE ? ESCAPE '\')`
+		args = append(args, "%/projects/"+p, "%/projects/"+p+"/%", p+"/%")
 	}
 	if !f.Since.IsZero() {
 		where += ` AND at >= ?`

@@ -290,6 +290,9 @@ func TestAuditAPI(t *testing.T) {
 	status, list = f.api(t, http.MethodGet, "/api/v1/audit?project=shop&action=connections", f.admin, "")
 	require.Equal(t, http.StatusOK, status)
 	require.EqualValues(t, 1, list["total"], "the connection creation, filtered by project")
+	status, list = f.api(t, http.MethodGet, "/api/v1/audit?project=sho", f.admin, "")
+	require.Equal(t, http.StatusOK, status)
+	require.EqualValues(t, 0, list["total"], "a project filter names a whole handle, not a prefix")
 	status, _ = f.api(t, http.MethodGet, "/api/v1/audit?since=yesterday", f.admin, "")
 	require.Equal(t, http.StatusUnprocessableEntity, status)
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net"
-	"strings"
 	"sync"
 	"time"
 
@@ -62,7 +61,7 @@ func (s *Server) limitSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			host = c.Request().RemoteAddr
 		}
-		key := host + "\x00" + strings.ToLower(strings.TrimSpace(c.FormValue("email")))
+		key := host + "\x00" + junction.NormalizeEmail(c.FormValue("email"))
 		now := time.Now()
 		if !s.signInsByAddr.allow(host, now) || !s.signIns.allow(key, now) {
 			c.Response().Header().Set("Retry-After", "60")
