@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -54,6 +55,12 @@ func projectURL(handle string) templ.SafeURL {
 
 func componentURL(project, handle string) templ.SafeURL {
 	return templ.SafeURL("/projects/" + url.PathEscape(project) + "/components/" + url.PathEscape(handle))
+}
+
+// mappedByURL is the environment editor of a component named "project/component".
+func mappedByURL(projectComponent string) templ.SafeURL {
+	project, component, _ := strings.Cut(projectComponent, "/")
+	return componentURL(project, component) + "/env"
 }
 
 func formatDate(t time.Time) string { return t.UTC().Format("2 Jan 2006") }

@@ -109,7 +109,10 @@ func TestBlastRadiusAndMappedBy(t *testing.T) {
 	b.mustLogin("ada@example.com")
 	_, page := b.get("/connections/" + a["id"].(string))
 	require.Contains(t, page, `data-testid="mapped-by"`)
-	require.Contains(t, page, "shop/web")
+	require.Contains(t, page, `<a href="/projects/shop/components/web/env" class="mono" data-testid="mapped-by-link">shop/web</a>`,
+		"each component that maps it links to its environment editor")
+	res, _ := b.get("/projects/shop/components/web/env")
+	require.Equal(t, http.StatusOK, res.StatusCode)
 
 	_, page = b.get("/connections/" + a["id"].(string) + "/rotate?environment=production")
 	require.Contains(t, page, "posts")
