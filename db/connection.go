@@ -56,10 +56,6 @@ func scanConnection(row interface{ Scan(...any) error }) (*connectionRow, error)
 
 // serviceWithSecrets loads a service with its secret values in clear, for building the
 // parameters of its connections. It applies no visibility rule: callers have checked them.
-func (s *ConnectionService) serviceWithSecrets(ctx context.Context, tx *Tx, id string) (*junction.Service, error) {
-	return s.db.serviceWithSecrets(ctx, tx, id)
-}
-
 // serviceWithSecrets loads a service with its secret values in clear.
 func (db *DB) serviceWithSecrets(ctx context.Context, tx *Tx, id string) (*junction.Service, error) {
 	var sealed []byte
@@ -143,7 +139,7 @@ func (s *ConnectionService) credentials(ctx context.Context, tx *Tx, r *connecti
 
 // build fills a connection's service and parameters, masked unless reveal.
 func (s *ConnectionService) build(ctx context.Context, tx *Tx, r *connectionRow, role junction.Role, reveal bool) (*junction.Connection, error) {
-	svc, err := s.serviceWithSecrets(ctx, tx, r.c.Service.ID)
+	svc, err := s.db.serviceWithSecrets(ctx, tx, r.c.Service.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -395,7 +391,10 @@ func (s *ConnectionService) FindConnection(ctx context.Context, id string, revea
 	if err == nil && reveal {
 		err = s.audit(ctx, "connection.reveal", id)
 	}
-	return c, err
+	if err != nil {
+		return nil, err // never a revealed connection without its audit record
+	}
+	return c, nil
 }
 
 // audit records an action on a secret, on its own.

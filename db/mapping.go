@@ -127,16 +127,25 @@ func (s *MappingService) SetMappings(ctx context.Context, project, component, co
 		if _, err := tx.ExecContext(ctx, `DELETE FROM mappings WHERE component_id = ? AND connection_id = ?`, c.ID, connectionID); err != nil {
 			return err
 		}
-		for _, prm := range params {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO mappings (component_id, connection_id, parameter, env) VALUES (?, ?, ?, ?)`,
-				c.ID, connectionID, prm, strings.TrimSpace(names[prm])); err != nil {
-				return err
-			}
+		if err := writeMappings(ctx, tx, c.ID, connectionID, params, names); err != nil {
+			return err
 		}
 		list, err = mappingsOf(ctx, tx, c.ID)
 		return err
 	})
 	return list, err
+}
+
+// writeMappings stores the variable name of each parameter of a connection (validated
+// before), trimmed as validation read it.
+func writeMappings(ctx context.Context, tx *Tx, componentID int64, connectionID string, params []string, names map[string]string) error {
+	for _, prm := range params {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO mappings (component_id, connection_id, parameter, env) VALUES (?, ?, ?, ?)`,
+			componentID, connectionID, prm, strings.TrimSpace(names[prm])); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // takenNames lists the variable names the component's other connections use.
@@ -191,11 +200,8 @@ func (s *MappingService) ReplaceMappings(ctx context.Context, project, component
 			return err
 		}
 		for id, byParam := range names {
-			for _, prm := range conns[id].Parameters {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO mappings (component_id, connection_id, parameter, env) VALUES (?, ?, ?, ?)`,
-					c.ID, id, prm, strings.TrimSpace(byParam[prm])); err != nil {
-					return err
-				}
+			if err := writeMappings(ctx, tx, c.ID, id, conns[id].Parameters, byParam); err != nil {
+				return err
 			}
 		}
 		list, err = mappingsOf(ctx, tx, c.ID)
@@ -295,7 +301,10 @@ func (s *MappingService) Env(ctx context.Context, project, component, environmen
 	if err == nil && reveal {
 		err = s.connections.audit(ctx, "env.reveal", project+"/"+component+" "+environment)
 	}
-	return vars, err
+	if err != nil {
+		return nil, err // never revealed values without their audit record
+	}
+	return vars, nil
 }
 
 // CreateRuntimeToken implements junction.MappingService.
@@ -475,11 +484,11 @@ func (s *MappingService) ExportComponentYAML(ctx context.Context, project, compo
 				if err != nil {
 					return err
 				}
-				svc, err := s.connections.serviceWithSecrets(ctx, tx, r.c.Service.ID)
+				// The export names parameters, never values: the service without its secrets.
+				svc, err := scanService(tx.QueryRowContext(ctx, serviceSelect+` WHERE s.id = ?`, r.c.Service.ID))
 				if err != nil {
 					return err
 				}
-				svc.Mask()
 				cc = &junction.ChoreoConnection{Name: r.c.Name, Service: svc, Env: map[string]string{}}
 				byConn[m.ConnectionID] = cc
 				order = append(order, m.ConnectionID)
@@ -601,10 +610,8 @@ func (s *MappingService) ImportComponentYAML(ctx context.Context, project, compo
 			return err
 		}
 		for id, byParam := range names {
-			for prm, env := range byParam {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO mappings (component_id, connection_id, parameter, env) VALUES (?, ?, ?, ?)`, c.ID, id, prm, env); err != nil {
-					return err
-				}
+			if err := writeMappings(ctx, tx, c.ID, id, conns[id].Parameters, byParam); err != nil {
+				return err
 			}
 		}
 		if dryRun {

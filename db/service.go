@@ -169,11 +169,6 @@ func newFacetCounter(f junction.ServiceFilter) *facetCounter {
 		Kinds: map[junction.ServiceKind]int{}, Visibilities: map[junction.Visibility]int{}}}
 }
 
-// matches reports whether a service of this kind and visibility passes the facet filters.
-func (fc *facetCounter) matches(kind junction.ServiceKind, vis junction.Visibility) bool {
-	return (fc.filter.Kind == "" || fc.filter.Kind == kind) && (fc.filter.Visibility == "" || fc.filter.Visibility == vis)
-}
-
 func (fc *facetCounter) add(kind junction.ServiceKind, vis junction.Visibility, n int) {
 	kindOK := fc.filter.Kind == "" || fc.filter.Kind == kind
 	visOK := fc.filter.Visibility == "" || fc.filter.Visibility == vis
@@ -539,7 +534,10 @@ func (s *ServiceService) UpdateService(ctx context.Context, id string, upd *junc
 		}
 		return junction.Errorf(junction.EINVALID, "A third-party API cannot be edited; register a new version instead.")
 	})
-	return svc, err
+	if err != nil {
+		return nil, err // svc may hold a database's passwords in clear
+	}
+	return svc, nil
 }
 
 func (s *ServiceService) updateInternal(ctx context.Context, tx *Tx, svc, upd *junction.Service) error {
