@@ -410,19 +410,30 @@ func (s *MappingService) RuntimeEnv(ctx context.Context, token string) ([]juncti
 	}
 	// Recording every use would make each fetch a write; a minute's precision is enough.
 	now := s.db.Now().UTC()
-	if now.Sub(entry.lastUsed) >= time.Minute {
+	if now.Sub(entry.lastUsed) >= time.Minute && s.claimUse(hash, entry.generation, now) {
 		if _, err := s.db.write.ExecContext(ctx, `UPDATE runtime_tokens SET last_used_at = ?, first_used_at = COALESCE(first_used_at, ?) WHERE id = ?`,
 			formatTime(now), formatTime(now), entry.tokenID); err != nil {
 			return nil, fmt.Errorf("record runtime token use: %w", err)
 		}
-		entry.lastUsed = now
-		s.runtimeMu.Lock()
-		if current, ok := s.runtime[hash]; ok && current.generation == entry.generation {
-			s.runtime[hash] = entry
-		}
-		s.runtimeMu.Unlock()
 	}
 	return entry.vars, nil
+}
+
+// claimUse marks a cached token as used at now and reports whether the caller should record
+// that use: of the concurrent fetches that cross a minute, only one writes.
+func (s *MappingService) claimUse(hash string, generation uint64, now time.Time) bool {
+	s.runtimeMu.Lock()
+	defer s.runtimeMu.Unlock()
+	current, ok := s.runtime[hash]
+	if !ok || current.generation != generation {
+		return true // replaced meanwhile: record, the next fetch caches again
+	}
+	if now.Sub(current.lastUsed) < time.Minute {
+		return false
+	}
+	current.lastUsed = now
+	s.runtime[hash] = current
+	return true
 }
 
 // loadRuntimeEnv computes and caches the variables of a token; generation was read before.
