@@ -257,14 +257,37 @@ type APIKeyInfo struct {
 	Component    string `json:"component,omitempty"`
 }
 
+// TokenInfo is what introspection tells a provider service about an access token
+// (RFC 7662). An inactive token carries nothing else.
+type TokenInfo struct {
+	Active      bool     `json:"active"`
+	ClientID    string   `json:"client_id,omitempty"`
+	Subject     string   `json:"sub,omitempty"`
+	Audience    []string `json:"aud,omitempty"`
+	Issuer      string   `json:"iss,omitempty"`
+	IssuedAt    int64    `json:"iat,omitempty"`
+	ExpiresAt   int64    `json:"exp,omitempty"`
+	TokenType   string   `json:"token_type,omitempty"`
+	Environment string   `json:"environment,omitempty"`
+}
+
 // TokenService issues OAuth access tokens to connections' clients and checks API keys for
 // the services they call.
 type TokenService interface {
-	// IssueToken checks client credentials and returns a signed token; EUNAUTHORIZED for
-	// wrong credentials, EINVALID for an audience the client has no connection to.
-	IssueToken(ctx context.Context, clientID, clientSecret, audience string) (*AccessToken, error)
+	// IssueToken checks client credentials and returns a signed token for every service the
+	// client's application connects to, or only for targets when any are given (service IDs
+	// or ServiceURLs: RFC 8707 resource and audience). EUNAUTHORIZED for wrong credentials,
+	// EINVALID for a target the client has no connection to.
+	IssueToken(ctx context.Context, clientID, clientSecret string, targets []string) (*AccessToken, error)
 	// JWKS returns the public keys that verify issued tokens, as a JSON Web Key Set.
 	JWKS(ctx context.Context) ([]byte, error)
+	// Issuer is the URL tokens name as their issuer; the discovery documents live under it.
+	Issuer() string
+	// IntrospectToken tells the holder of credential (a personal access token, or a runtime
+	// token or API key of a provider's component) about an access token. Tokens for services
+	// the caller neither publishes nor may see are reported inactive. EUNAUTHORIZED for an
+	// unknown credential.
+	IntrospectToken(ctx context.Context, credential, token string) (*TokenInfo, error)
 	// VerifyAPIKey tells what an API key belongs to; EUNAUTHORIZED for unknown keys.
 	VerifyAPIKey(ctx context.Context, key string) (*APIKeyInfo, error)
 }

@@ -222,7 +222,7 @@ func TestConnectionService_OAuthSharing(t *testing.T) {
 			}
 		}
 		// The deleted application's client no longer gets tokens.
-		_, err := f.conns.IssueToken(t.Context(), oldShopKey, oldShopSecret, "")
+		_, err := f.conns.IssueToken(t.Context(), oldShopKey, oldShopSecret, nil)
 		require.Equal(t, junction.EUNAUTHORIZED, junction.ErrorCode(err))
 
 		// A new project connection gets a new application.
@@ -929,12 +929,12 @@ func TestConnectionService_Rotate(t *testing.T) {
 	require.Equal(t, paramValues(beforeBilling, "ConsumerSecret"), paramValues(f.reveal(t, billing.ID), "ConsumerSecret"))
 
 	clientID := paramValues(afterA, "ConsumerKey")["development"]
-	_, err = f.conns.IssueToken(t.Context(), clientID, oldSecret, stock.ID)
+	_, err = f.conns.IssueToken(t.Context(), clientID, oldSecret, []string{stock.ID})
 	require.Equal(t, junction.EUNAUTHORIZED, junction.ErrorCode(err), "the old secret stops working")
-	tok, err := f.conns.IssueToken(t.Context(), clientID, newSecret, stock.ID)
+	tok, err := f.conns.IssueToken(t.Context(), clientID, newSecret, []string{stock.ID})
 	require.NoError(t, err)
 	require.NotEmpty(t, tok.Token)
-	_, err = f.conns.IssueToken(t.Context(), paramValues(afterA, "ConsumerKey")["production"], paramValues(afterA, "ConsumerSecret")["production"], stock.ID)
+	_, err = f.conns.IssueToken(t.Context(), paramValues(afterA, "ConsumerKey")["production"], paramValues(afterA, "ConsumerSecret")["production"], []string{stock.ID})
 	require.NoError(t, err, "production's secret still works")
 	require.Equal(t, 1, countRows(t, f.store, `SELECT COUNT(*) FROM audit_log WHERE action = 'connection.rotate' AND actor = ?`, f.developer.Email))
 
@@ -988,6 +988,7 @@ func TestConnectionService_Rotate(t *testing.T) {
 type jwtClaims struct {
 	Iss         string   `json:"iss"`
 	Sub         string   `json:"sub"`
+	ClientID    string   `json:"client_id"`
 	Aud         []string `json:"aud"`
 	Iat         int64    `json:"iat"`
 	Nbf         int64    `json:"nbf"`
@@ -1067,6 +1068,7 @@ func TestConnectionService_IssueToken(t *testing.T) {
 
 	stock := internalService("shop", "inventory", "Stock API", junction.VisibilityOrganization)
 	pricing := internalService("shop", "inventory", "Pricing API", junction.VisibilityOrganization)
+	pricing.URLs["development"] = "http://pricing.dev:8080"
 	other := internalService("shop", "orders", "Other API", junction.VisibilityOrganization)
 	for _, svc := range []*junction.Service{stock, pricing, other} {
 		require.NoError(t, services.CreateService(ctx, svc))
@@ -1099,29 +1101,37 @@ func TestConnectionService_IssueToken(t *testing.T) {
 	tests := []struct {
 		name             string
 		clientID, secret string
-		audience         string
+		targets          []string
 		wantCode         string
 		wantAud          []string
 		wantEnv          string
 	}{
-		// The project's application connects to two services: a token is for one of them.
-		{"ErrProjectAppNeedsAudience", clientID, secret, "", junction.EINVALID, nil, ""},
-		{"ProjectApp", clientID, secret, stock.ID, "", []string{stock.ID}, "development"},
-		{"ProjectAppProduction", prodID, prodSecret, stock.ID, "", []string{stock.ID}, "production"},
-		{"Audience", clientID, secret, pricing.ID, "", []string{pricing.ID}, "development"},
-		{"ComponentApp", compID, compSecret, "", "", []string{other.ID}, "development"},
-		{"ErrUnknownAudience", clientID, secret, other.ID, junction.EINVALID, nil, ""},
-		{"ErrAudienceNotAService", clientID, secret, "svc_nope", junction.EINVALID, nil, ""},
-		{"ErrWrongSecret", clientID, secret + "x", "", junction.EUNAUTHORIZED, nil, ""},
-		{"ErrOtherEnvironmentSecret", clientID, prodSecret, "", junction.EUNAUTHORIZED, nil, ""},
-		{"ErrOtherAppSecret", clientID, compSecret, "", junction.EUNAUTHORIZED, nil, ""},
-		{"ErrEmptySecret", clientID, "", "", junction.EUNAUTHORIZED, nil, ""},
-		{"ErrUnknownClient", "jci_nope", secret, "", junction.EUNAUTHORIZED, nil, ""},
-		{"ErrEmptyClient", "", "", "", junction.EUNAUTHORIZED, nil, ""},
+		// The project's application connects to two services: without a target the token
+		// is valid for both, as in Choreo; a target narrows it to one.
+		{"ProjectAppEveryService", clientID, secret, nil, "", projectAud, "development"},
+		{"ProjectApp", clientID, secret, []string{stock.ID}, "", []string{stock.ID}, "development"},
+		{"ProjectAppProduction", prodID, prodSecret, []string{stock.ID}, "", []string{stock.ID}, "production"},
+		{"Audience", clientID, secret, []string{pricing.ID}, "", []string{pricing.ID}, "development"},
+		{"ResourceByServiceURL", clientID, secret, []string{"http://pricing.dev:8080"}, "", []string{pricing.ID}, "development"},
+		{"ResourceByServiceURLTrailingSlash", clientID, secret, []string{"http://pricing.dev:8080/"}, "", []string{pricing.ID}, "development"},
+		// Both services are published at one URL in production: the URL names both.
+		{"ResourceURLOfTwoServices", prodID, prodSecret, []string{"https://inventory.example.com"}, "", projectAud, "production"},
+		{"TwoTargets", clientID, secret, []string{pricing.ID, stock.ID}, "", projectAud, "development"},
+		{"ComponentApp", compID, compSecret, nil, "", []string{other.ID}, "development"},
+		{"ErrOtherEnvironmentURL", clientID, secret, []string{"https://inventory.example.com"}, junction.EINVALID, nil, ""},
+		{"ErrUnknownAudience", clientID, secret, []string{other.ID}, junction.EINVALID, nil, ""},
+		{"ErrOneTargetUnknown", clientID, secret, []string{stock.ID, other.ID}, junction.EINVALID, nil, ""},
+		{"ErrAudienceNotAService", clientID, secret, []string{"svc_nope"}, junction.EINVALID, nil, ""},
+		{"ErrWrongSecret", clientID, secret + "x", nil, junction.EUNAUTHORIZED, nil, ""},
+		{"ErrOtherEnvironmentSecret", clientID, prodSecret, nil, junction.EUNAUTHORIZED, nil, ""},
+		{"ErrOtherAppSecret", clientID, compSecret, nil, junction.EUNAUTHORIZED, nil, ""},
+		{"ErrEmptySecret", clientID, "", nil, junction.EUNAUTHORIZED, nil, ""},
+		{"ErrUnknownClient", "jci_nope", secret, nil, junction.EUNAUTHORIZED, nil, ""},
+		{"ErrEmptyClient", "", "", nil, junction.EUNAUTHORIZED, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tok, err := conns.IssueToken(t.Context(), tt.clientID, tt.secret, tt.audience)
+			tok, err := conns.IssueToken(t.Context(), tt.clientID, tt.secret, tt.targets)
 			require.Equal(t, tt.wantCode, junction.ErrorCode(err), "%v", err)
 			if tt.wantCode != "" {
 				require.Nil(t, tok)
@@ -1132,6 +1142,7 @@ func TestConnectionService_IssueToken(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tt.wantAud, claims.Aud)
 			require.Equal(t, tt.clientID, claims.Sub)
+			require.Equal(t, tt.clientID, claims.ClientID)
 			require.Equal(t, tt.wantEnv, claims.Environment)
 			require.Equal(t, "http://127.0.0.1:8080", claims.Iss)
 			require.Equal(t, now.Unix(), claims.Iat)
@@ -1142,7 +1153,7 @@ func TestConnectionService_IssueToken(t *testing.T) {
 	}
 
 	t.Run("TamperedTokenFails", func(t *testing.T) {
-		tok, err := conns.IssueToken(t.Context(), clientID, secret, stock.ID)
+		tok, err := conns.IssueToken(t.Context(), clientID, secret, []string{stock.ID})
 		require.NoError(t, err)
 		parts := strings.Split(tok.Token, ".")
 		claims := []byte(`{"sub":"` + clientID + `","aud":["` + other.ID + `"]}`)
@@ -1152,15 +1163,15 @@ func TestConnectionService_IssueToken(t *testing.T) {
 	})
 
 	t.Run("DistinctTokens", func(t *testing.T) {
-		a, err := conns.IssueToken(t.Context(), clientID, secret, stock.ID)
+		a, err := conns.IssueToken(t.Context(), clientID, secret, []string{stock.ID})
 		require.NoError(t, err)
-		b, err := conns.IssueToken(t.Context(), clientID, secret, stock.ID)
+		b, err := conns.IssueToken(t.Context(), clientID, secret, []string{stock.ID})
 		require.NoError(t, err)
 		require.NotEqual(t, a.Token, b.Token)
 	})
 
 	t.Run("KeySurvivesReopen", func(t *testing.T) {
-		tok, err := conns.IssueToken(t.Context(), clientID, secret, stock.ID)
+		tok, err := conns.IssueToken(t.Context(), clientID, secret, []string{stock.ID})
 		require.NoError(t, err)
 		kid, _, err := verifyJWT(t, jwks, tok.Token)
 		require.NoError(t, err)
@@ -1174,7 +1185,7 @@ func TestConnectionService_IssueToken(t *testing.T) {
 		kid2, _, err := verifyJWT(t, jwks2, tok.Token)
 		require.NoError(t, err, "a token issued before reopening still verifies")
 		require.Equal(t, kid, kid2)
-		tok2, err := conns2.IssueToken(t.Context(), clientID, secret, pricing.ID)
+		tok2, err := conns2.IssueToken(t.Context(), clientID, secret, []string{pricing.ID})
 		require.NoError(t, err)
 		kid3, claims, err := verifyJWT(t, jwks, tok2.Token)
 		require.NoError(t, err)
@@ -1524,4 +1535,119 @@ func TestConnectionService_ServiceChangedAfterConnecting(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestConnectionService_IntrospectToken(t *testing.T) {
+	store := MustOpenDB(t)
+	admin := MustCreateUser(t, store, "admin@example.com", true)
+	dev := MustCreateUser(t, store, "dev@example.com", false)
+	outsider := MustCreateUser(t, store, "outsider@example.com", false)
+	MustCreateProject(t, store, admin, "shop", "Shop")
+	MustCreateProject(t, store, admin, "blog", "Blog")
+	MustSetMember(t, store, admin, "shop", dev.Email, junction.RoleViewer)
+	MustCreateComponent(t, store, admin, "shop", "inventory")
+	MustCreateComponent(t, store, admin, "shop", "orders")
+	MustCreateComponent(t, store, admin, "blog", "engine")
+	services := db.NewServiceService(store)
+	conns := db.NewConnectionService(store, connTokenURL)
+	maps := db.NewMappingService(store, conns)
+	users := NewUserService(store)
+	ctx := ContextAs(t, admin)
+	now := time.Now().UTC().Truncate(time.Second)
+	store.Now = func() time.Time { return now }
+
+	stock := internalService("shop", "inventory", "Stock API", junction.VisibilityOrganization)
+	posts := internalService("blog", "engine", "Posts API", junction.VisibilityOrganization)
+	keyed := internalService("shop", "inventory", "Keyed API", junction.VisibilityOrganization)
+	keyed.Security = junction.SecurityAPIKey
+	for _, svc := range []*junction.Service{stock, posts, keyed} {
+		require.NoError(t, services.CreateService(ctx, svc))
+	}
+	// The orders component calls both OAuth services through one application.
+	var ordersConns []*junction.Connection
+	for _, svc := range []*junction.Service{stock, posts} {
+		conn := &junction.Connection{Name: svc.Name, Project: "shop", Component: "orders", Service: junction.ServiceRef{ID: svc.ID}}
+		require.NoError(t, conns.CreateConnection(ctx, conn))
+		ordersConns = append(ordersConns, conn)
+	}
+	revealed, err := conns.FindConnection(ctx, ordersConns[0].ID, true)
+	require.NoError(t, err)
+	clientID, secret := paramValues(revealed, "ConsumerKey")["development"], paramValues(revealed, "ConsumerSecret")["development"]
+	both, err := conns.IssueToken(t.Context(), clientID, secret, nil)
+	require.NoError(t, err)
+	onlyPosts, err := conns.IssueToken(t.Context(), clientID, secret, []string{posts.ID})
+	require.NoError(t, err)
+
+	// The inventory component (the publisher of Stock API) asks with a runtime token or an
+	// API key of one of its own connections.
+	_, inventoryRuntime, err := maps.CreateRuntimeToken(ctx, "shop", "inventory", "production")
+	require.NoError(t, err)
+	keyConn := &junction.Connection{Name: "keyed", Project: "shop", Component: "inventory", Service: junction.ServiceRef{ID: keyed.ID}}
+	require.NoError(t, conns.CreateConnection(ctx, keyConn))
+	keyRevealed, err := conns.FindConnection(ctx, keyConn.ID, true)
+	require.NoError(t, err)
+	inventoryKey := paramValues(keyRevealed, "ChoreoAPIKey")["development"]
+	_, engineRuntime, err := maps.CreateRuntimeToken(ctx, "blog", "engine", "development")
+	require.NoError(t, err)
+	pat := func(u *junction.User) string {
+		_, secret, err := users.CreateToken(ContextAs(t, u), u.ID, "introspect")
+		require.NoError(t, err)
+		return secret
+	}
+	adminPAT, devPAT, outsiderPAT := pat(admin), pat(dev), pat(outsider)
+
+	tests := []struct {
+		name       string
+		credential string
+		token      string
+		wantCode   string
+		wantAud    []string // nil: inactive
+	}{
+		{"Admin", adminPAT, both.Token, "", []string{stock.ID, posts.ID}},
+		{"MemberSeesOwnProjectsServices", devPAT, both.Token, "", []string{stock.ID}},
+		{"OutsiderInactive", outsiderPAT, both.Token, "", nil},
+		{"PublisherRuntimeToken", inventoryRuntime, both.Token, "", []string{stock.ID}},
+		{"PublisherAPIKey", inventoryKey, both.Token, "", []string{stock.ID}},
+		{"OtherPublisher", engineRuntime, both.Token, "", []string{posts.ID}},
+		{"NarrowedTokenNotForPublisher", inventoryRuntime, onlyPosts.Token, "", nil},
+		{"Garbage", adminPAT, "not-a-token", "", nil},
+		{"Tampered", adminPAT, both.Token[:len(both.Token)-4] + "AAAA", "", nil},
+		{"ErrUnknownCredential", "jct_nope", both.Token, junction.EUNAUTHORIZED, nil},
+		{"ErrUnknownCredentialGarbageToken", "jrt_nope", "x", junction.EUNAUTHORIZED, nil},
+		{"ErrEmptyCredential", "", both.Token, junction.EUNAUTHORIZED, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			info, err := conns.IntrospectToken(t.Context(), tt.credential, tt.token)
+			require.Equal(t, tt.wantCode, junction.ErrorCode(err), "%v", err)
+			if tt.wantCode != "" {
+				require.Nil(t, info)
+				return
+			}
+			if tt.wantAud == nil {
+				require.Equal(t, &junction.TokenInfo{}, info, "an inactive token tells nothing")
+				return
+			}
+			slices.Sort(tt.wantAud)
+			require.Equal(t, &junction.TokenInfo{Active: true, ClientID: clientID, Subject: clientID, Audience: tt.wantAud,
+				Issuer: "http://127.0.0.1:8080", IssuedAt: now.Unix(), ExpiresAt: now.Add(db.AccessTokenLifetime).Unix(),
+				TokenType: "Bearer", Environment: "development"}, info)
+		})
+	}
+
+	t.Run("ExpiredInactive", func(t *testing.T) {
+		store.Now = func() time.Time { return now.Add(db.AccessTokenLifetime) }
+		defer func() { store.Now = func() time.Time { return now } }()
+		info, err := conns.IntrospectToken(t.Context(), adminPAT, both.Token)
+		require.NoError(t, err)
+		require.False(t, info.Active)
+	})
+	t.Run("DeletedApplicationInactive", func(t *testing.T) {
+		for _, c := range ordersConns {
+			require.NoError(t, conns.DeleteConnection(ctx, c.ID, true))
+		}
+		info, err := conns.IntrospectToken(t.Context(), adminPAT, both.Token)
+		require.NoError(t, err)
+		require.False(t, info.Active, "the client is gone with its last connection")
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -162,7 +163,8 @@ func oauthError(c echo.Context, status int, code, description string) error {
 
 // Token is the OAuth 2.0 token endpoint: POST /oauth2/token with grant_type=client_credentials
 // and the client authenticated by HTTP Basic or form fields. It answers a short-lived ES256
-// JWT whose audience is the services the client's application connects to.
+// JWT whose audience is the services the client's application connects to, or those that
+// resource and audience name.
 func (h *Handler) Token(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	// Only the request body counts: credentials in the URL would end up in logs (RFC 6749 2.3.1).
@@ -191,7 +193,15 @@ func (h *Handler) Token(c echo.Context) error {
 	if clientID == "" || secret == "" {
 		return oauthError(c, http.StatusUnauthorized, "invalid_client", "Authenticate the client with HTTP Basic or client_id and client_secret.")
 	}
-	token, err := h.Connections.IssueToken(c.Request().Context(), clientID, secret, form.Get("audience"))
+	// RFC 8707 resource (a service ID or its ServiceURL) and audience narrow the token; both
+	// may be repeated.
+	var targets []string
+	for _, t := range append(form["resource"], form["audience"]...) {
+		if t = strings.TrimSpace(t); t != "" {
+			targets = append(targets, t)
+		}
+	}
+	token, err := h.Connections.IssueToken(c.Request().Context(), clientID, secret, targets)
 	switch junction.ErrorCode(err) {
 	case "":
 	case junction.EUNAUTHORIZED:
@@ -213,4 +223,52 @@ func (h *Handler) JWKS(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=300")
 	return c.JSONBlob(http.StatusOK, keys)
+}
+
+// AuthorizationServerMetadata is the discovery document of the token endpoint, served as
+// RFC 8414 /.well-known/oauth-authorization-server and as OpenID Connect's
+// /.well-known/openid-configuration, so that clients and providers find the token endpoint
+// and the keys from the issuer alone.
+func (h *Handler) AuthorizationServerMetadata(c echo.Context) error {
+	issuer := h.Connections.Issuer()
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.JSON(http.StatusOK, map[string]any{
+		"issuer":                                issuer,
+		"token_endpoint":                        issuer + "/oauth2/token",
+		"jwks_uri":                              issuer + "/.well-known/jwks.json",
+		"introspection_endpoint":                issuer + "/oauth2/introspect",
+		"grant_types_supported":                 []string{"client_credentials"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+		"introspection_endpoint_auth_methods_supported": []string{"bearer"},
+		// Junction has no authorization endpoint and issues no ID tokens; OpenID Connect
+		// discovery still requires these members.
+		"response_types_supported":              []string{},
+		"subject_types_supported":               []string{"public"},
+		"id_token_signing_alg_values_supported": []string{"ES256"},
+	})
+}
+
+// Introspect is the RFC 7662 introspection endpoint: POST /oauth2/introspect with token=…,
+// the provider service authenticated by a bearer personal access token, or a runtime token
+// or API key of its component. It answers {"active":false} for tokens that are not valid or
+// not for the caller's services.
+func (h *Handler) Introspect(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	scheme, credential, _ := strings.Cut(c.Request().Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(credential) == "" {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="junction"`)
+		return oauthError(c, http.StatusUnauthorized, "invalid_client", "Authenticate with Authorization: Bearer and a personal access token, or a runtime token or API key of the provider's component.")
+	}
+	if err := c.Request().ParseForm(); err != nil || c.Request().PostForm.Get("token") == "" {
+		return oauthError(c, http.StatusBadRequest, "invalid_request", "Send token=<access token> as an application/x-www-form-urlencoded body.")
+	}
+	info, err := h.Connections.IntrospectToken(c.Request().Context(), strings.TrimSpace(credential), c.Request().PostForm.Get("token"))
+	switch junction.ErrorCode(err) {
+	case "":
+		return c.JSON(http.StatusOK, info)
+	case junction.EUNAUTHORIZED:
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="junction", error="invalid_token"`)
+		return oauthError(c, http.StatusUnauthorized, "invalid_client", junction.ErrorMessage(err))
+	}
+	return err
 }

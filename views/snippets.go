@@ -33,8 +33,8 @@ func goSnippet(c *junction.Connection) string {
 		fmt.Fprintf(&b, "%s := os.Getenv(%q)\n", goVar(n), n)
 	}
 	if hasParam(c, junction.ParamConsumerKey) {
-		fmt.Fprintf(&b, "\n// Fetch a token with golang.org/x/oauth2/clientcredentials:\ncfg := clientcredentials.Config{ClientID: %s, ClientSecret: %s, TokenURL: %s,\n\tEndpointParams: url.Values{\"audience\": {%q}}}\nclient := cfg.Client(ctx) // adds the token to every request\n",
-			goVar(junction.SuggestEnvName(c.Name, junction.ParamConsumerKey)), goVar(junction.SuggestEnvName(c.Name, junction.ParamConsumerSecret)), goVar(junction.SuggestEnvName(c.Name, junction.ParamTokenURL)), c.Service.ID)
+		fmt.Fprintf(&b, "\n// Fetch a token with golang.org/x/oauth2/clientcredentials:\ncfg := clientcredentials.Config{ClientID: %s, ClientSecret: %s, TokenURL: %s}\nclient := cfg.Client(ctx) // adds the token to every request\n",
+			goVar(junction.SuggestEnvName(c.Name, junction.ParamConsumerKey)), goVar(junction.SuggestEnvName(c.Name, junction.ParamConsumerSecret)), goVar(junction.SuggestEnvName(c.Name, junction.ParamTokenURL)))
 	}
 	return b.String()
 }
@@ -55,8 +55,8 @@ func nodeSnippet(c *junction.Connection) string {
 		fmt.Fprintf(&b, "const %s = process.env.%s;\n", goVar(n), n)
 	}
 	if hasParam(c, junction.ParamConsumerKey) {
-		fmt.Fprintf(&b, "\nconst res = await fetch(%s, {\n  method: \"POST\",\n  headers: { Authorization: \"Basic \" + Buffer.from(%s + \":\" + %s).toString(\"base64\") },\n  body: new URLSearchParams({ grant_type: \"client_credentials\", audience: \"%s\" }),\n});\nconst { access_token } = await res.json();\n",
-			goVar(junction.SuggestEnvName(c.Name, junction.ParamTokenURL)), goVar(junction.SuggestEnvName(c.Name, junction.ParamConsumerKey)), goVar(junction.SuggestEnvName(c.Name, junction.ParamConsumerSecret)), c.Service.ID)
+		fmt.Fprintf(&b, "\nconst res = await fetch(%s, {\n  method: \"POST\",\n  headers: { Authorization: \"Basic \" + Buffer.from(%s + \":\" + %s).toString(\"base64\") },\n  body: new URLSearchParams({ grant_type: \"client_credentials\" }),\n});\nconst { access_token } = await res.json();\n",
+			goVar(junction.SuggestEnvName(c.Name, junction.ParamTokenURL)), goVar(junction.SuggestEnvName(c.Name, junction.ParamConsumerKey)), goVar(junction.SuggestEnvName(c.Name, junction.ParamConsumerSecret)))
 	}
 	return b.String()
 }
@@ -68,8 +68,8 @@ func pythonSnippet(c *junction.Connection) string {
 		fmt.Fprintf(&b, "%s = os.environ[%q]\n", strings.ToLower(n), n)
 	}
 	if hasParam(c, junction.ParamConsumerKey) {
-		fmt.Fprintf(&b, "\nimport requests\ntoken = requests.post(%s, data={\"grant_type\": \"client_credentials\", \"audience\": \"%s\"},\n                      auth=(%s, %s)).json()[\"access_token\"]\n",
-			strings.ToLower(junction.SuggestEnvName(c.Name, junction.ParamTokenURL)), c.Service.ID, strings.ToLower(junction.SuggestEnvName(c.Name, junction.ParamConsumerKey)), strings.ToLower(junction.SuggestEnvName(c.Name, junction.ParamConsumerSecret)))
+		fmt.Fprintf(&b, "\nimport requests\ntoken = requests.post(%s, data={\"grant_type\": \"client_credentials\"},\n                      auth=(%s, %s)).json()[\"access_token\"]\n",
+			strings.ToLower(junction.SuggestEnvName(c.Name, junction.ParamTokenURL)), strings.ToLower(junction.SuggestEnvName(c.Name, junction.ParamConsumerKey)), strings.ToLower(junction.SuggestEnvName(c.Name, junction.ParamConsumerSecret)))
 	}
 	return b.String()
 }
@@ -78,8 +78,8 @@ func curlSnippet(c *junction.Connection) string {
 	url := "$" + junction.SuggestEnvName(c.Name, junction.ParamServiceURL)
 	switch {
 	case hasParam(c, junction.ParamConsumerKey):
-		return fmt.Sprintf("TOKEN=$(curl -s -u \"$%s:$%s\" -d grant_type=client_credentials -d audience=%s \"$%s\" | jq -r .access_token)\ncurl -H \"Authorization: Bearer $TOKEN\" \"%s\"\n",
-			junction.SuggestEnvName(c.Name, junction.ParamConsumerKey), junction.SuggestEnvName(c.Name, junction.ParamConsumerSecret), c.Service.ID, junction.SuggestEnvName(c.Name, junction.ParamTokenURL), url)
+		return fmt.Sprintf("TOKEN=$(curl -s -u \"$%s:$%s\" -d grant_type=client_credentials \"$%s\" | jq -r .access_token)\ncurl -H \"Authorization: Bearer $TOKEN\" \"%s\"\n",
+			junction.SuggestEnvName(c.Name, junction.ParamConsumerKey), junction.SuggestEnvName(c.Name, junction.ParamConsumerSecret), junction.SuggestEnvName(c.Name, junction.ParamTokenURL), url)
 	case hasParam(c, junction.ParamAPIKey):
 		return fmt.Sprintf("curl -H \"API-Key: $%s\" \"%s\"\n", junction.SuggestEnvName(c.Name, junction.ParamAPIKey), url)
 	case hasParam(c, junction.ParamHostName):

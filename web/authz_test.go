@@ -106,7 +106,7 @@ func (f *authzFixture) do(t *testing.T, r row, role int) (int, string) {
 	isAPI := strings.HasPrefix(r.path, "/api/") || strings.HasPrefix(r.path, "/oauth2/") || strings.HasPrefix(r.path, "/.well-known/")
 	if isAPI || r.path == "/metrics" {
 		req, _ := http.NewRequest(method, f.URL+r.path, strings.NewReader(r.body))
-		if r.path == "/oauth2/token" {
+		if strings.HasPrefix(r.path, "/oauth2/") {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		} else {
 			req.Header.Set("Content-Type", "application/json")
@@ -152,7 +152,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /logout", "/logout", "", [5]int{ok, ok, ok, ok, S}},
 		{"POST /logout", "/logout", "", [5]int{S, S, S, S, S}},
 		{"POST /oauth2/token", "/oauth2/token", "", [5]int{400, 400, 400, 400, 400}},
+		{"POST /oauth2/introspect", "/oauth2/introspect", "token=x", [5]int{ok, ok, ok, ok, U}},
 		{"GET /.well-known/jwks.json", "/.well-known/jwks.json", "", [5]int{ok, ok, ok, ok, ok}},
+		{"GET /.well-known/oauth-authorization-server", "/.well-known/oauth-authorization-server", "", [5]int{ok, ok, ok, ok, ok}},
+		{"GET /.well-known/openid-configuration", "/.well-known/openid-configuration", "", [5]int{ok, ok, ok, ok, ok}},
 		{"POST /api/v1/api-keys/verify", "/api/v1/api-keys/verify", `{"key":"jak_nope"}`, [5]int{U, U, U, U, U}},
 		{"GET /api/v1/runtime/env", "/api/v1/runtime/env", "", [5]int{U, U, U, U, U}},
 		{"GET /", "/", "", [5]int{S, S, S, S, S}},

@@ -99,6 +99,9 @@ func (s *Server) routes(h *handlers.Handler) {
 	e.POST("/logout", h.Logout)
 	e.POST("/oauth2/token", h.Token)
 	e.GET("/.well-known/jwks.json", h.JWKS)
+	e.GET("/.well-known/oauth-authorization-server", h.AuthorizationServerMetadata)
+	e.GET("/.well-known/openid-configuration", h.AuthorizationServerMetadata)
+	e.POST("/oauth2/introspect", h.Introspect)
 	e.POST("/api/v1/api-keys/verify", h.APIVerifyAPIKey)
 	e.GET("/api/v1/runtime/env", h.RuntimeEnv)
 
@@ -358,11 +361,12 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 
 // publicPaths are the only routes that anonymous visitors reach.
 var publicPaths = map[string]bool{"/healthz": true, "/login": true, "/logout": true,
-	"/oauth2/token": true, "/.well-known/jwks.json": true, "/api/v1/api-keys/verify": true, "/api/v1/runtime/env": true}
+	"/oauth2/token": true, "/oauth2/introspect": true, "/.well-known/jwks.json": true, "/.well-known/oauth-authorization-server": true,
+	"/.well-known/openid-configuration": true, "/api/v1/api-keys/verify": true, "/api/v1/runtime/env": true}
 
 // machinePaths are called by services, not browsers: they carry no session and need no
 // CSRF token.
-var machinePaths = map[string]bool{"/oauth2/token": true, "/api/v1/api-keys/verify": true, "/api/v1/runtime/env": true}
+var machinePaths = map[string]bool{"/oauth2/token": true, "/oauth2/introspect": true, "/api/v1/api-keys/verify": true, "/api/v1/runtime/env": true}
 
 // requireUser sends anonymous page requests to the sign-in page and answers 401 to the API;
 // only the sign-in pages, the health check and static files are public.
@@ -414,7 +418,7 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) audit(c echo.Context) {
 	req := c.Request()
 	if s.services.Audit == nil || req.Method == http.MethodGet || req.Method == http.MethodHead || req.Method == http.MethodOptions ||
-		c.Path() == "/api/v1/api-keys/verify" || c.Path() == "/oauth2/token" {
+		c.Path() == "/api/v1/api-keys/verify" || c.Path() == "/oauth2/token" || c.Path() == "/oauth2/introspect" {
 		return
 	}
 	actor := "anonymous"

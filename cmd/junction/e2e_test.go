@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -22,7 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/junction-dev/junction"
-	"github.com/junction-dev/junction/internal/jwttest"
 )
 
 // e2ePassword is the password of every user the browser tests create.
@@ -670,52 +667,6 @@ func TestBrowserConnections(t *testing.T) {
 		b.run(t, chromedp.Navigate(connectionURL+"?reveal=true"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=error-403]`)))
 		b.noConsoleErrors(t)
 	})
-}
-
-// TestTokenURLEndToEnd runs the real console, creates a project connection to an OAuth
-// service, takes its ConsumerKey, ConsumerSecret and TokenURL, gets a token there and
-// verifies it against the console's JWKS.
-func TestTokenURLEndToEnd(t *testing.T) {
-	base, app := e2eServer(t)
-	ctx := context.Background()
-	admin := &junction.User{Email: "admin@example.org", IsAdmin: true}
-	require.NoError(t, app.Services.Users.CreateUser(ctx, admin, e2ePassword))
-	as := junction.NewContextWithUser(ctx, admin)
-	require.NoError(t, app.Services.Projects.CreateProject(as, &junction.Project{Handle: "shop", Name: "Shop"}))
-	require.NoError(t, app.Services.Components.CreateComponent(as, "shop", &junction.Component{Handle: "orders", Name: "Orders"}))
-	svc := &junction.Service{Kind: junction.KindInternal, Project: "shop", Component: "orders", Name: "Orders API", Version: "v1",
-		Visibility: junction.VisibilityOrganization, Security: junction.SecurityOAuth, URLs: map[string]string{"production": "https://orders.example"}}
-	require.NoError(t, app.Services.Services.CreateService(as, svc))
-	conn := &junction.Connection{Name: "orders", Project: "shop", Service: junction.ServiceRef{ID: svc.ID}}
-	require.NoError(t, app.Services.Connections.CreateConnection(as, conn))
-	revealed, err := app.Services.Connections.FindConnection(as, conn.ID, true)
-	require.NoError(t, err)
-	values := map[string]string{}
-	for _, p := range revealed.Parameters {
-		values[p.Name] = p.Values["production"]
-	}
-	require.Equal(t, base+"/oauth2/token", values["TokenURL"])
-
-	form := url.Values{"grant_type": {"client_credentials"}}
-	req, _ := http.NewRequest(http.MethodPost, values["TokenURL"], strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(values["ConsumerKey"], values["ConsumerSecret"])
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	var token struct {
-		AccessToken string `json:"access_token"`
-	}
-	require.NoError(t, json.NewDecoder(res.Body).Decode(&token))
-	res.Body.Close()
-	require.Equal(t, http.StatusOK, res.StatusCode)
-
-	res, err = http.Get(base + "/.well-known/jwks.json")
-	require.NoError(t, err)
-	jwks, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	claims := jwttest.Verify(t, token.AccessToken, jwks)
-	require.Equal(t, []any{svc.ID}, claims["aud"])
-	require.Equal(t, base, claims["iss"])
 }
 
 func TestBrowserMappingEditor(t *testing.T) {
