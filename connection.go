@@ -240,6 +240,8 @@ type Consumer struct {
 	Scope        Scope  `json:"scope"`
 	Project      string `json:"project"`
 	Component    string `json:"component,omitempty"`
+	// MappedBy are the handles of the components that map the connection.
+	MappedBy []string `json:"mapped_by,omitempty"`
 }
 
 // AccessToken is a signed token from the OAuth token endpoint.

@@ -110,6 +110,9 @@ type ProjectService interface {
 	SetMember(ctx context.Context, handle, email string, role Role) (*Member, error)
 	// RemoveMember removes a member; for admins. ENOTFOUND if the user is not a member.
 	RemoveMember(ctx context.Context, handle, email string) error
+
+	// FindProjectGraph reads what the project's dependency diagram shows, in one snapshot.
+	FindProjectGraph(ctx context.Context, handle string) (*ProjectGraph, error)
 }
 
 // ProjectFilter selects and pages projects.

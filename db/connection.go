@@ -617,7 +617,17 @@ func (s *ConnectionService) FindConsumers(ctx context.Context, serviceID string)
 			}
 			list = append(list, &c)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		for _, c := range list {
+			if c.MappedBy, err = queryStrings(ctx, tx, `SELECT DISTINCT k.handle FROM mappings m JOIN components k ON k.id = m.component_id
+				WHERE m.connection_id = ? ORDER BY 1`, c.ConnectionID); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return list, err
 }

@@ -1299,6 +1299,29 @@ func TestConnectionService_FindConsumers(t *testing.T) {
 			require.ElementsMatch(t, want, got)
 		})
 	}
+
+	t.Run("MappedBy", func(t *testing.T) {
+		maps := db.NewMappingService(f.store, f.conns)
+		for _, m := range []struct {
+			component string
+			conn      *junction.Connection
+			prefix    string
+		}{{"orders", shopP, "A"}, {"inventory", shopP, "B"}, {"orders", shopC, "C"}} {
+			names := map[string]string{}
+			for _, p := range m.conn.Parameters {
+				names[p.Name] = m.prefix + "_" + strings.ToUpper(p.Name)
+			}
+			_, err := maps.SetMappings(ContextAs(t, f.developer), "shop", m.component, m.conn.ID, names)
+			require.NoError(t, err)
+		}
+		list, err := f.conns.FindConsumers(ContextAs(t, f.developer), svc.ID)
+		require.NoError(t, err)
+		got := map[string][]string{}
+		for _, c := range list {
+			got[c.ConnectionID] = c.MappedBy
+		}
+		require.Equal(t, map[string][]string{shopP.ID: {"inventory", "orders"}, shopC.ID: {"orders"}}, got)
+	})
 }
 
 func TestConnectionService_Deletes(t *testing.T) {

@@ -83,6 +83,15 @@ func (h *Handler) ProjectPage(c echo.Context) error {
 	return render(c, http.StatusOK, views.ProjectPage(h.page(c, v.Project.Name, "projects"), v))
 }
 
+// ProjectDiagramPage shows the project's dependency diagram: GET /projects/:p/diagram.
+func (h *Handler) ProjectDiagramPage(c echo.Context) error {
+	g, err := h.Projects.FindProjectGraph(c.Request().Context(), c.Param("p"))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.ProjectDiagramPage(h.page(c, g.Project.Name+" – dependency diagram", "projects"), g))
+}
+
 // UpdateProject handles the project settings form: POST /projects/:p.
 func (h *Handler) UpdateProject(c echo.Context) error {
 	name, description := c.FormValue("name"), c.FormValue("description")

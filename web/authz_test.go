@@ -175,6 +175,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /projects/new", "/projects/new", "", [5]int{ok, forbidden, forbidden, forbidden, S}},
 		{"POST /projects", "/projects", "", [5]int{invalid, forbidden, forbidden, forbidden, S}},
 		{"GET /projects/:p", p, "", [5]int{ok, ok, ok, notFound, S}},
+		{"GET /projects/:p/diagram", p + "/diagram", "", [5]int{ok, ok, ok, notFound, S}},
 		{"POST /projects/:p", p, "name=", [5]int{invalid, invalid, forbidden, notFound, S}},
 		{"POST /projects/:p/delete", p + "/delete", "", [5]int{ok, forbidden, forbidden, notFound, S}},
 		{"POST /projects/:p/members", p + "/members", "email=ghost@example.com&role=developer", [5]int{invalid, forbidden, forbidden, notFound, S}},

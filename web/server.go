@@ -125,6 +125,7 @@ func (s *Server) routes(h *handlers.Handler) {
 	pages.GET("/projects/new", h.NewProjectPage)
 	pages.POST("/projects", h.CreateProject)
 	pages.GET("/projects/:p", h.ProjectPage)
+	pages.GET("/projects/:p/diagram", h.ProjectDiagramPage)
 	pages.POST("/projects/:p", h.UpdateProject)
 	pages.POST("/projects/:p/delete", h.DeleteProject)
 	pages.POST("/projects/:p/members", h.SetMember)

@@ -104,6 +104,15 @@ func SeedDemo(ctx context.Context, svc web.Services) (bool, error) {
 		if err := svc.Connections.CreateConnection(ctx, conn); err != nil && junction.ErrorCode(err) != junction.ECONFLICT {
 			return false, fmt.Errorf("connection %s: %w", c.name, err)
 		}
+		for _, component := range c.mappedBy {
+			names := map[string]string{}
+			for _, p := range conn.Parameters {
+				names[p.Name] = junction.SuggestEnvName(conn.Name, p.Name)
+			}
+			if _, err := svc.Mappings.SetMappings(ctx, c.project, component, conn.ID, names); err != nil {
+				return false, fmt.Errorf("map connection %s in %s: %w", c.name, component, err)
+			}
+		}
 	}
 	return added, nil
 }
@@ -124,13 +133,17 @@ func ensureUser(ctx context.Context, users junction.UserService, email string, a
 
 // demoConnections include two project connections of the shop to OAuth services, which share
 // one OAuth application, and component connections of several kinds.
-var demoConnections = []struct{ project, component, service, name, description string }{
-	{"shop", "", "Identity API", "identity", "Sign-in for every shop component."},
-	{"shop", "", "Reports API", "reports", "Sales figures."},
-	{"shop", "", "SendGrid", "mail", "Order confirmations."},
-	{"shop", "orders", "orders-db", "orders-db", "The orders database."},
-	{"shop", "orders", "Twilio", "twilio", "Delivery text messages."},
-	{"shop", "payments", "Stripe", "stripe", "Card payments."},
-	{"shop", "payments", "Payments API", "payments-api", "Refunds from the back office."},
-	{"analytics", "dashboard", "Orders API", "orders", "Order statistics."},
+var demoConnections = []struct {
+	project, component, service, name, description string
+	// mappedBy are the components that map every parameter to its suggested name.
+	mappedBy []string
+}{
+	{"shop", "", "Identity API", "identity", "Sign-in for every shop component.", []string{"orders", "payments"}},
+	{"shop", "", "Reports API", "reports", "Sales figures.", []string{"nightly-report"}},
+	{"shop", "", "SendGrid", "mail", "Order confirmations.", []string{"orders"}},
+	{"shop", "orders", "orders-db", "orders-db", "The orders database.", nil},
+	{"shop", "orders", "Twilio", "twilio", "Delivery text messages.", nil},
+	{"shop", "payments", "Stripe", "stripe", "Card payments.", []string{"payments"}},
+	{"shop", "payments", "Payments API", "payments-api", "Refunds from the back office.", nil},
+	{"analytics", "dashboard", "Orders API", "orders", "Order statistics.", []string{"dashboard"}},
 }

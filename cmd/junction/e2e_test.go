@@ -345,6 +345,7 @@ func TestDemoScreenshots(t *testing.T) {
 	b.screenshot(t, "demo-projects")
 	for _, page := range []struct{ path, wait, name string }{
 		{"/projects/shop", `[data-testid=component-list]`, "demo-project"},
+		{"/projects/shop/diagram", `[data-testid=project-diagram]`, "demo-project-diagram"},
 		{"/projects/shop/components/orders", `[data-testid=component-handle]`, "demo-component"},
 		{"/environments", `[data-testid=environment-list]`, "demo-environments"},
 		{"/account", `[data-testid=token-form]`, "demo-account"},
