@@ -147,7 +147,7 @@ func TestProjectDiagramLayout(t *testing.T) {
 
 func TestDiagramSVGEscapesAndParses(t *testing.T) {
 	g := &junction.ProjectGraph{Project: &junction.Project{Handle: "p", Name: `<script>alert("x")</script>`},
-		Components: []*junction.Component{{Handle: "web", Name: `Web & "friends" <b>`, Type: junction.ComponentTypeWebApp}},
+		Components:  []*junction.Component{{Handle: "web", Name: `Web & "friends" <b>`, Type: junction.ComponentTypeWebApp}},
 		Connections: []*junction.GraphConnection{{ID: "conn_a", Name: "api", Scope: junction.ScopeComponent, Component: "web", ServiceID: "svc_a", MappedBy: []string{"web"}}},
 		Services:    []*junction.GraphService{{ID: "svc_a", Name: "A </svg> API", Kind: junction.KindThirdParty, Version: "v1"}},
 	}
