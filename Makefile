@@ -10,7 +10,7 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCHTIME ?= 1s
 FUZZTIME  ?= 3s
 
-.PHONY: all run build test fuzz soak vet fmt-check check-generated generate tools chromium bench screenshots clean
+.PHONY: all run build test fuzz soak vet fmt-check check-unit check-generated generate tools chromium bench screenshots clean
 
 all: build
 
@@ -40,9 +40,16 @@ chromium:
 vet: tools
 	$(GO) vet -tags $(TAGS) ./...
 
+## fmt-check: fail when gofmt would change a Go file (works outside a git checkout too)
 fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); \
+	@files=$$(find . -name '*.go' ! -name '*_templ.go' ! -path './.git/*' ! -path '*/node_modules/*'); \
+		out=$$(gofmt -l $$files </dev/null); \
 		if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+
+## check-unit: verify the systemd unit example with systemd-analyze
+check-unit: build
+	@tmp=$$(mktemp -d); sed "s|/usr/local/bin/junction|$(CURDIR)/$(BIN)|" deploy/junction.service > "$$tmp/junction.service"; \
+		systemd-analyze verify "$$tmp/junction.service"; rc=$$?; rm -rf "$$tmp"; exit $$rc
 
 ## check-generated: fail when the committed *_templ.go files are not what templ generates
 check-generated: tools
