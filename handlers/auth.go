@@ -64,7 +64,7 @@ func (h *Handler) Logout(c echo.Context) error {
 	}
 	h.Sessions.Flash(c, "info", "You have signed out.")
 	if h.Provider != nil && idToken != "" {
-		if target := h.Provider.LogoutURL(idToken); target != "" {
+		if target := h.Provider.LogoutURL(c.Request().Context(), idToken); target != "" {
 			return c.Redirect(http.StatusSeeOther, target)
 		}
 	}

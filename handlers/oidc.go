@@ -27,7 +27,7 @@ type IdentityProvider interface {
 	// Failures are EUNAUTHORIZED, or EUNAVAILABLE when the provider cannot be reached.
 	Finish(c echo.Context) (*ProviderSignIn, error)
 	// LogoutURL is where to send the browser to sign out at the provider too, or "".
-	LogoutURL(idToken string) string
+	LogoutURL(ctx context.Context, idToken string) string
 }
 
 // ProviderSignIn is a sign-in the provider vouched for.
@@ -94,17 +94,24 @@ func (h *Handler) loginFailed(c echo.Context, err error, next string) error {
 	if code == junction.EINTERNAL {
 		return err
 	}
-	return h.renderLogin(c, statuses[code], views.LoginForm{Next: SafeNext(next), Error: junction.ErrorMessage(err)})
+	f := h.loginForm(views.LoginForm{Next: SafeNext(next), Error: junction.ErrorMessage(err)})
+	if code == junction.EUNAVAILABLE {
+		f.ProviderProblem = "" // the error says it already
+	}
+	return render(c, statuses[code], views.LoginPage(h.page(c, "Sign in", ""), f))
 }
 
 // renderLogin renders the sign-in page with the sign-in methods that are on.
 func (h *Handler) renderLogin(c echo.Context, status int, f views.LoginForm) error {
+	return render(c, status, views.LoginPage(h.page(c, "Sign in", ""), h.loginForm(f)))
+}
+
+// loginForm adds the sign-in methods that are on to the page's state.
+func (h *Handler) loginForm(f views.LoginForm) views.LoginForm {
 	f.Password = !h.PasswordLoginOff
 	if h.Provider != nil {
 		f.Provider = h.Provider.Name()
-		var retry bool
-		f.ProviderProblem, retry = h.Provider.Unavailable()
-		f.ProviderButton = retry
+		f.ProviderProblem, f.ProviderButton = h.Provider.Unavailable()
 	}
-	return render(c, status, views.LoginPage(h.page(c, "Sign in", ""), f))
+	return f
 }

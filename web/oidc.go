@@ -64,6 +64,7 @@ type OIDCProvider struct {
 	mu          sync.Mutex
 	disc        *oidcDiscovery
 	discErr     error
+	attempts    int
 }
 
 // oidcDiscovery is what the provider's discovery document says.
@@ -137,25 +138,33 @@ func (p *OIDCProvider) discovered(ctx context.Context) (*oidcDiscovery, error) {
 	if p.configErr != nil {
 		return nil, p.configErr
 	}
-	if d := p.current(); d != nil {
+	d, attempts := p.current()
+	if d != nil {
 		return d, nil
 	}
 	p.discovering.Lock()
 	defer p.discovering.Unlock()
-	if d := p.current(); d != nil {
-		return d, nil
+	p.mu.Lock()
+	d, err, tried := p.disc, p.discErr, p.attempts != attempts
+	p.mu.Unlock()
+	if d != nil || tried {
+		// Another sign-in tried while this one waited: share its answer rather than queue
+		// one more attempt behind a provider that does not answer.
+		return d, err
 	}
-	d, err := p.discover(ctx)
+	d, err = p.discover(ctx)
 	p.mu.Lock()
 	p.disc, p.discErr = d, err
+	p.attempts++
 	p.mu.Unlock()
 	return d, err
 }
 
-func (p *OIDCProvider) current() *oidcDiscovery {
+// current returns the discovery document, if fetched, and how many attempts were made.
+func (p *OIDCProvider) current() (*oidcDiscovery, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.disc
+	return p.disc, p.attempts
 }
 
 func (p *OIDCProvider) discover(ctx context.Context) (*oidcDiscovery, error) {
@@ -389,9 +398,13 @@ func (o *oidcSignIn) fillFromUserInfo(ctx context.Context, d *oidcDiscovery, tok
 
 // LogoutURL implements handlers.IdentityProvider: the provider's end_session_endpoint with
 // the ID token as hint and the sign-in page to come back to (RP-initiated logout).
-func (o *oidcSignIn) LogoutURL(idToken string) string {
-	d := o.current()
-	if d == nil || d.endSession == "" || idToken == "" {
+func (o *oidcSignIn) LogoutURL(ctx context.Context, idToken string) string {
+	if idToken == "" {
+		return ""
+	}
+	// A replica that has not needed the provider since it started learns its endpoints now.
+	d, err := o.discovered(ctx)
+	if err != nil || d.endSession == "" {
 		return ""
 	}
 	u, err := url.Parse(d.endSession)
@@ -406,14 +419,24 @@ func (o *oidcSignIn) LogoutURL(idToken string) string {
 	return u.String()
 }
 
-// endSessionOrigin is the origin the sign-out form may be redirected to, for the
-// Content-Security-Policy's form-action; "" when there is none.
-func (o *oidcSignIn) endSessionOrigin() string {
-	d := o.current()
-	if d == nil || d.endSession == "" {
+// formActionSources are the origins the sign-out form may be redirected to (its
+// end_session_endpoint), for the Content-Security-Policy's form-action: the issuer's origin,
+// where providers serve it, and the endpoint's own once discovery has named it.
+func (o *oidcSignIn) formActionSources() string {
+	if o.configErr != nil {
 		return ""
 	}
-	u, err := url.Parse(d.endSession)
+	sources := []string{origin(o.cfg.Issuer)}
+	if d, _ := o.current(); d != nil && d.endSession != "" {
+		if end := origin(d.endSession); end != "" && end != sources[0] {
+			sources = append(sources, end)
+		}
+	}
+	return strings.Join(sources, " ")
+}
+
+func origin(rawURL string) string {
+	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
 		return ""
 	}

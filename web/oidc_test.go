@@ -175,6 +175,13 @@ func TestOIDCSignIn(t *testing.T) {
 		require.Equal(t, "ok", entries[0].Outcome)
 		require.Equal(t, "oidc issuer="+f.idp.Issuer+" subject=sub-alice", entries[0].Target)
 
+		t.Run("UsersPageShowsTheName", func(t *testing.T) {
+			b := f.ts.browser(t)
+			b.mustLogin("root@example.com")
+			_, body := b.get("/users")
+			require.Contains(t, body, "alice@example.com")
+			require.Contains(t, body, "Alice Example")
+		})
 		t.Run("NoPasswordForProviderUsers", func(t *testing.T) {
 			for _, pw := range []string{"", idpPassword, "whatever-password"} {
 				res, _ := f.ts.browser(t).login("alice@example.com", pw)
@@ -435,6 +442,8 @@ func TestOIDCIssuerDown(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
 	name := strings.TrimPrefix(idp.Issuer, "http://")
 	require.Contains(t, body, name+" is unavailable: Junction could not reach it. Try again in a moment.", "the name defaults to the issuer's host")
+	require.Contains(t, body, `data-testid="oidc-sign-in"`, "the button tries again")
+	require.NotContains(t, body, `data-testid="provider-problem"`, "the error says it; no note repeats it")
 
 	res, body = b.get("/login")
 	require.Equal(t, http.StatusOK, res.StatusCode)
@@ -487,8 +496,10 @@ func TestOIDCMisconfigured(t *testing.T) {
 			require.Contains(t, body, "is not configured correctly")
 			require.NotContains(t, body, `data-testid="oidc-sign-in"`, "a button that cannot work is hidden")
 			require.Contains(t, body, `data-testid="login-form"`)
-			res, _ = b.get("/login/oidc")
+			res, body = b.get("/login/oidc")
 			require.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+			require.Contains(t, body, "is not configured correctly")
+			require.NotContains(t, body, `data-testid="oidc-sign-in"`)
 			b.mustLogin("root@example.com")
 		})
 	}
@@ -597,8 +608,21 @@ func TestOIDCReplicas(t *testing.T) {
 
 	b.client.Transport = nil // back to the first replica: the session is in the shared database
 	require.Equal(t, "rita@example.com", me(t, b).Email)
-	res, _ = b.post("/logout", nil)
-	require.True(t, strings.HasPrefix(res.Header.Get("Location"), f.idp.Issuer+"/end_session?"), "the ID token kept with the session is found by any replica")
+
+	t.Run("SignOutOnAReplicaThatNeverMetTheProvider", func(t *testing.T) {
+		p3 := web.NewOIDCProvider(web.OIDCConfig{Issuer: f.idp.Issuer, ClientID: oidctest.ClientID, ClientSecret: oidctest.ClientSecret})
+		p3.SetPublicURL(f.ts.URL)
+		third := newTestServerOn(t, f.ts.store, f.ts.key, io.Discard, web.WithOIDC(p3))
+		b.client.Transport = rewriteHost{to: strings.TrimPrefix(third.URL, "http://")}
+		defer func() { b.client.Transport = nil }()
+		res, _ := b.get("/projects")
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		require.Contains(t, res.Header.Get("Content-Security-Policy"), "form-action 'self' "+f.idp.Issuer+";",
+			"the page's sign-out form may go on to the provider before this replica has talked to it")
+		res, _ = b.post("/logout", nil)
+		require.True(t, strings.HasPrefix(res.Header.Get("Location"), f.idp.Issuer+"/end_session?"),
+			"the ID token kept with the session is found by any replica: %s", res.Header.Get("Location"))
+	})
 }
 
 // rewriteHost sends every request to another address, as a load balancer would.

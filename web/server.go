@@ -335,10 +335,10 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h := c.Response().Header()
 		csp := contentSecurityPolicy
 		if s.oidc != nil {
-			if origin := s.oidc.endSessionOrigin(); origin != "" {
+			if sources := s.oidc.formActionSources(); sources != "" {
 				// Signing out redirects the sign-out form to the provider's end_session_endpoint,
 				// which form-action must allow.
-				csp = strings.Replace(csp, "form-action 'self'", "form-action 'self' "+origin, 1)
+				csp = strings.Replace(csp, "form-action 'self'", "form-action 'self' "+sources, 1)
 			}
 		}
 		h.Set("Content-Security-Policy", csp)
