@@ -181,9 +181,15 @@ func applyProviderGrants(ctx context.Context, tx *Tx, user *junction.User, grant
 		}
 	}
 	for handle, role := range todo {
-		// Inserts nothing when the project does not exist (yet).
-		if _, err := tx.ExecContext(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at, by_provider)
-			SELECT id, ?, ?, ?, 1 FROM projects WHERE handle = ?`, user.ID, string(role), formatTime(tx.now), handle); err != nil {
+		var projectID int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM projects WHERE handle = ?`, handle).Scan(&projectID)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // not created (yet); granted at a sign-in after it is
+		} else if err != nil {
+			return fmt.Errorf("find project %q: %w", handle, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at, by_provider) VALUES (?, ?, ?, ?, 1)`,
+			projectID, user.ID, string(role), formatTime(tx.now)); err != nil {
 			return fmt.Errorf("grant role in %q: %w", handle, err)
 		}
 	}

@@ -39,9 +39,10 @@ type OIDCConfig struct {
 	HTTPClient *http.Client
 }
 
-// Enabled reports whether any part of the provider is configured.
+// Enabled reports whether any part of the provider is configured; a part without the rest
+// is a configuration error to report, not a setting to ignore.
 func (c OIDCConfig) Enabled() bool {
-	return c.Issuer != "" || c.ClientID != "" || c.ClientSecret != ""
+	return c.Issuer != "" || c.ClientID != "" || c.ClientSecret != "" || c.Name != "" || c.AdminGroup != "" || c.ProjectRoles != ""
 }
 
 // CallbackPath is where the provider sends the browser back; register PublicURL + CallbackPath

@@ -55,15 +55,18 @@ func TestServeOIDCStart(t *testing.T) {
 		{"ErrNoClientSecret", map[string]string{"JUNCTION_OIDC_ISSUER": "https://idp.example.com", "JUNCTION_OIDC_CLIENT_ID": "junction"}, nil,
 			"sign-in with idp.example.com is unavailable: JUNCTION_OIDC_CLIENT_SECRET is not set; password sign-in still works",
 			"Sign-in with idp.example.com is not configured correctly."},
+		{"ErrOnlyAdminGroup", map[string]string{"JUNCTION_OIDC_ADMIN_GROUP": "admins"}, nil,
+			"sign-in with your identity provider is unavailable: JUNCTION_OIDC_ISSUER is not set; password sign-in still works",
+			"Sign-in with your identity provider is not configured correctly."},
 		{"ErrBadProjectRoles", map[string]string{"JUNCTION_OIDC_ISSUER": idp.Issuer, "JUNCTION_OIDC_CLIENT_ID": oidctest.ClientID,
 			"JUNCTION_OIDC_CLIENT_SECRET": oidctest.ClientSecret, "JUNCTION_OIDC_NAME": "Acme SSO", "JUNCTION_OIDC_PROJECT_ROLES": "shop:owner=team"}, nil,
 			`sign-in with Acme SSO is unavailable: JUNCTION_OIDC_PROJECT_ROLES: entry 1 \"shop:owner=team\": role \"owner\" is not developer or viewer`,
 			"Sign-in with Acme SSO is not configured correctly."},
-		{"ErrIssuerUnreachable", nil, []string{"--oidc-issuer", "ISSUER", "--oidc-client-id", "junction", "--oidc-client-secret", "s", "--oidc-name", "Corp"},
-			"sign-in with Corp is unavailable for now: discovery at ISSUER",
+		{"ErrIssuerUnreachable", nil, []string{"--oidc-issuer", "{issuer}", "--oidc-client-id", "junction", "--oidc-client-secret", "s", "--oidc-name", "Corp"},
+			"sign-in with Corp is unavailable for now: discovery at {issuer}",
 			"Corp is unavailable: Junction could not reach it."},
 		{"ErrIssuerUnreachablePasswordOff", map[string]string{"JUNCTION_PASSWORD_LOGIN": "false"},
-			[]string{"--oidc-issuer", "ISSUER", "--oidc-client-id", "junction", "--oidc-client-secret", "s", "--oidc-name", "Corp"},
+			[]string{"--oidc-issuer", "{issuer}", "--oidc-client-id", "junction", "--oidc-client-secret", "s", "--oidc-name", "Corp"},
 			"password sign-in is off, so only tokens work until this is fixed",
 			"Corp is unavailable: Junction could not reach it."},
 	}
@@ -71,12 +74,12 @@ func TestServeOIDCStart(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			issuer := closedURL(t)
 			for i, a := range tt.args {
-				tt.args[i] = strings.ReplaceAll(a, "ISSUER", issuer)
+				tt.args[i] = strings.ReplaceAll(a, "{issuer}", issuer)
 			}
 			s := startServe(t, tt.env, append([]string{"--addr", "127.0.0.1:0", "--db", tempDB(t)}, tt.args...)...)
 			lines := linesWith(s.stderr.String(), "unavailable")
 			require.Len(t, lines, 1, "one line about the provider:\n%s", s.stderr)
-			require.Contains(t, lines[0], strings.ReplaceAll(tt.line, "ISSUER", issuer))
+			require.Contains(t, lines[0], strings.ReplaceAll(tt.line, "{issuer}", issuer))
 			status, body := httpGet(t, s.url+"/login", "")
 			require.Equal(t, http.StatusOK, status, "the console runs")
 			require.Contains(t, body, tt.page)
