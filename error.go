@@ -16,6 +16,9 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
 	ETOOMANY      = "rate_limited"
+	// EUNAVAILABLE is a service Junction depends on (such as the identity provider) that
+	// cannot be reached right now.
+	EUNAVAILABLE = "unavailable"
 )
 
 // Error is an application error whose message is safe to show to users. Fields, when set,

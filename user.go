@@ -13,8 +13,10 @@ const MinPasswordLength = 8
 // User is a person who signs in to the console. Admins manage the whole organization;
 // everyone else sees only the projects they are a member of.
 type User struct {
-	ID        int64     `json:"-"`
-	Email     string    `json:"email"`
+	ID    int64  `json:"-"`
+	Email string `json:"email"`
+	// Name is the display name an identity provider gave; empty for users added by hand.
+	Name      string    `json:"name,omitempty"`
 	IsAdmin   bool      `json:"admin"`
 	CreatedAt time.Time `json:"created_at"`
 }
@@ -94,4 +96,16 @@ type UserService interface {
 	FindUserBySession(ctx context.Context, sessionID string) (*User, error)
 	// DeleteSession ends a session; ending an unknown session is not an error.
 	DeleteSession(ctx context.Context, sessionID string) error
+
+	// SignInWithProvider finds or creates the user of an identity verified by an OpenID
+	// Connect provider and applies the roles its groups grant, all in one transaction that
+	// also records the sign-in (session.sign_in) in the audit log. The user is found by the
+	// provider's subject, else linked by e-mail to an existing user, else created. A refused
+	// sign-in is EFORBIDDEN and recorded as denied.
+	SignInWithProvider(ctx context.Context, id ProviderIdentity, grants ProviderGrants) (*User, error)
+	// SetSessionIDToken keeps the provider's ID token with a session (encrypted), for
+	// signing out at the provider later.
+	SetSessionIDToken(ctx context.Context, sessionID, idToken string) error
+	// SessionIDToken returns the ID token kept with a session, or "" when there is none.
+	SessionIDToken(ctx context.Context, sessionID string) (string, error)
 }

@@ -273,8 +273,9 @@ func (s *ProjectService) SetMember(ctx context.Context, handle, email string, ro
 		} else if err != nil {
 			return err
 		}
+		// A role set here is set by hand: the identity provider no longer manages it.
 		_, err = tx.ExecContext(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role`, p.ID, userID, string(role), formatTime(tx.now))
+			ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role, by_provider = 0`, p.ID, userID, string(role), formatTime(tx.now))
 		return err
 	})
 	if err != nil {

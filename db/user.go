@@ -72,12 +72,12 @@ func (s *UserService) CreateUser(ctx context.Context, user *junction.User, passw
 	})
 }
 
-const userColumns = `u.id, u.email, u.is_admin, u.created_at`
+const userColumns = `u.id, u.email, u.name, u.is_admin, u.created_at`
 
 func scanUser(row interface{ Scan(...any) error }, extra ...any) (*junction.User, error) {
 	var u junction.User
 	var created string
-	if err := row.Scan(append([]any{&u.ID, &u.Email, &u.IsAdmin, &created}, extra...)...); err != nil {
+	if err := row.Scan(append([]any{&u.ID, &u.Email, &u.Name, &u.IsAdmin, &created}, extra...)...); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = parseTime(created)
@@ -135,7 +135,9 @@ func (s *UserService) Authenticate(ctx context.Context, email, password string) 
 	var hash string
 	row := s.db.read.QueryRowContext(ctx, `SELECT `+userColumns+`, u.password_hash FROM users u WHERE u.email = ?`, junction.NormalizeEmail(email))
 	user, err := scanUser(row, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || err == nil && hash == "" {
+		// An unknown e-mail, or a user who signs in only through the identity provider and
+		// has no password: both take as long as a wrong password.
 		s.dummyOnce.Do(func() {
 			s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("junction dummy password"), s.PasswordCost)
 		})

@@ -20,6 +20,11 @@ import (
 type Sessions interface {
 	// SignIn starts a new session for user, replacing any current one (and its CSRF token).
 	SignIn(c echo.Context, user *junction.User) error
+	// SignInWithIDToken is SignIn for a sign-in through the identity provider, keeping its
+	// ID token with the session for signing out there later.
+	SignInWithIDToken(c echo.Context, user *junction.User, idToken string) error
+	// IDToken returns the identity provider's ID token of the current session, or "".
+	IDToken(c echo.Context) (string, error)
 	// SignOut ends the current session.
 	SignOut(c echo.Context) error
 	// CSRFToken returns the token that forms must send back.
@@ -42,6 +47,10 @@ type Handler struct {
 	Audit        junction.AuditLog
 	Sessions     Sessions
 	Logger       *slog.Logger
+	// Provider, when set, offers sign-in with an OpenID Connect provider.
+	Provider IdentityProvider
+	// PasswordLoginOff turns sign-in with e-mail and password off (JUNCTION_PASSWORD_LOGIN=false).
+	PasswordLoginOff bool
 }
 
 // render writes a templ component as the response with the given status.
@@ -103,6 +112,7 @@ var statuses = map[string]int{
 	junction.EFORBIDDEN:    http.StatusForbidden,
 	junction.EINTERNAL:     http.StatusInternalServerError,
 	junction.ETOOMANY:      http.StatusTooManyRequests,
+	junction.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
 
 // codes maps HTTP statuses raised by Echo itself (unknown route, body too large) to codes.

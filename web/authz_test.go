@@ -150,6 +150,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /login", "/login", "", [5]int{S, S, S, S, ok}},
 		{"POST /login", "/login", "email=x&password=y", [5]int{U, U, U, U, U}},
 		{"GET /logout", "/logout", "", [5]int{ok, ok, ok, ok, S}},
+		// Without an identity provider configured (see oidc_test.go for one).
+		{"GET /login/oidc", "/login/oidc", "", [5]int{notFound, notFound, notFound, notFound, notFound}},
+		{"GET /login/oidc/callback", "/login/oidc/callback?code=x&state=y", "", [5]int{notFound, notFound, notFound, notFound, notFound}},
 		{"POST /logout", "/logout", "", [5]int{S, S, S, S, S}},
 		{"POST /oauth2/token", "/oauth2/token", "", [5]int{400, 400, 400, 400, 400}},
 		{"POST /oauth2/introspect", "/oauth2/introspect", "token=x", [5]int{ok, ok, ok, ok, U}},

@@ -57,10 +57,7 @@ func (l *signInLimiter) allow(key string, now time.Time) bool {
 // limitSignIn answers 429 when a client tries too many passwords for one e-mail.
 func (s *Server) limitSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		host, _, err := net.SplitHostPort(c.Request().RemoteAddr)
-		if err != nil {
-			host = c.Request().RemoteAddr
-		}
+		host := clientHost(c)
 		key := host + "\x00" + junction.NormalizeEmail(c.FormValue("email"))
 		now := time.Now()
 		if !s.signInsByAddr.allow(host, now) || !s.signIns.allow(key, now) {
@@ -69,4 +66,26 @@ func (s *Server) limitSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// limitProviderSignIn limits the identity provider's sign-in routes per client address only:
+// there is no e-mail to key on, and the provider limits its own password attempts.
+func (s *Server) limitProviderSignIn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		host := clientHost(c)
+		if !s.signInsByAddr.allow(host, time.Now()) {
+			c.Response().Header().Set("Retry-After", "60")
+			return &junction.Error{Code: junction.ETOOMANY, Message: "Too many sign-in attempts. Wait a minute and try again."}
+		}
+		return next(c)
+	}
+}
+
+// clientHost is the address the request came from, without the port.
+func clientHost(c echo.Context) string {
+	host, _, err := net.SplitHostPort(c.Request().RemoteAddr)
+	if err != nil {
+		return c.Request().RemoteAddr
+	}
+	return host
 }

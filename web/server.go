@@ -50,11 +50,33 @@ type Server struct {
 	// signInsByAddr allows a client address 60 attempts at once, then one a second.
 	signInsByAddr *signInLimiter
 	metrics       *metrics
+	// oidc is sign-in with an identity provider; nil when none is configured.
+	oidc *oidcSignIn
 }
+
+// options are the optional parts of the server.
+type options struct {
+	oidc        *OIDCProvider
+	passwordOff bool
+}
+
+// Option configures an optional part of the server.
+type Option func(*options)
+
+// WithOIDC offers sign-in with an OpenID Connect provider on /login.
+func WithOIDC(p *OIDCProvider) Option { return func(o *options) { o.oidc = p } }
+
+// WithPasswordLogin turns sign-in with e-mail and password on (the default) or off.
+// Personal access tokens and runtime tokens work either way.
+func WithPasswordLogin(on bool) Option { return func(o *options) { o.passwordOff = !on } }
 
 // NewServer builds the server. sessionHashKey signs and sessionBlockKey encrypts the
 // session cookie; both come from the installation's master key.
-func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger *slog.Logger) *Server {
+func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger *slog.Logger, opts ...Option) *Server {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	s := &Server{
 		echo:     echo.New(),
 		sessions: newSessionStore(sessionHashKey, sessionBlockKey, services.Users),
@@ -70,10 +92,16 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 		Users: services.Users, Projects: services.Projects, Components: services.Components,
 		Environments: services.Environments, Services: services.Services, Connections: services.Connections,
 		Mappings: services.Mappings, Audit: services.Audit, Sessions: s.sessions, Logger: logger,
+		PasswordLoginOff: o.passwordOff,
+	}
+	if o.oidc != nil {
+		// The flow cookie is sealed with the session keys: the same on every replica.
+		s.oidc = newOIDCSignIn(o.oidc, sessionHashKey, sessionBlockKey, logger)
+		h.Provider = s.oidc
 	}
 	s.echo.HTTPErrorHandler = h.HandleError
 	s.echo.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusPermanentRedirect}))
-	s.echo.Use(s.logRequests, s.recoverPanics, securityHeaders, middleware.BodyLimit("1M"), s.authenticate, s.checkCSRF, s.requireUser)
+	s.echo.Use(s.logRequests, s.recoverPanics, s.securityHeaders, middleware.BodyLimit("1M"), s.authenticate, s.checkCSRF, s.requireUser)
 	s.routes(h)
 	s.http = &http.Server{
 		Handler:           s.echo,
@@ -95,6 +123,8 @@ func (s *Server) routes(h *handlers.Handler) {
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 	e.GET("/login", h.LoginPage)
 	e.POST("/login", h.Login, s.limitSignIn)
+	e.GET("/login/oidc", h.LoginOIDC, s.limitProviderSignIn)
+	e.GET(CallbackPath, h.LoginOIDCCallback, s.limitProviderSignIn)
 	e.GET("/logout", h.LogoutPage)
 	e.POST("/logout", h.Logout)
 	e.POST("/oauth2/token", h.Token)
@@ -304,10 +334,18 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		csp := contentSecurityPolicy
+		if s.oidc != nil {
+			if sources := s.oidc.formActionSources(); sources != "" {
+				// Signing out redirects the sign-out form to the provider's end_session_endpoint,
+				// which form-action must allow.
+				csp = strings.Replace(csp, "form-action 'self'", "form-action 'self' "+sources, 1)
+			}
+		}
+		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
@@ -361,7 +399,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // publicPaths are the only routes that anonymous visitors reach.
-var publicPaths = map[string]bool{"/healthz": true, "/login": true, "/logout": true,
+var publicPaths = map[string]bool{"/healthz": true, "/login": true, "/logout": true, "/login/oidc": true, CallbackPath: true,
 	"/oauth2/token": true, "/oauth2/introspect": true, "/.well-known/jwks.json": true, "/.well-known/oauth-authorization-server": true,
 	"/.well-known/openid-configuration": true, "/api/v1/api-keys/verify": true, "/api/v1/runtime/env": true}
 

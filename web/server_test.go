@@ -30,6 +30,7 @@ const testPassword = "correct horse battery"
 type testServer struct {
 	*httptest.Server
 	store  *db.DB
+	key    []byte
 	svc    web.Services
 	server *web.Server
 }
@@ -40,13 +41,20 @@ func newTestServer(tb testing.TB) *testServer {
 }
 
 // newTestServerWithLog is newTestServer with the server's log written to logs.
-func newTestServerWithLog(tb testing.TB, logs io.Writer) *testServer {
+func newTestServerWithLog(tb testing.TB, logs io.Writer, opts ...web.Option) *testServer {
 	tb.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
 	store, err := db.Open(context.Background(), filepath.Join(tb.TempDir(), "junction.db"), key)
 	require.NoError(tb, err)
 	tb.Cleanup(func() { store.Close() })
+	return newTestServerOn(tb, store, key, logs, opts...)
+}
+
+// newTestServerOn serves an open database with the installation key, as one replica of many
+// would.
+func newTestServerOn(tb testing.TB, store *db.DB, key []byte, logs io.Writer, opts ...web.Option) *testServer {
+	tb.Helper()
 	users := db.NewUserService(store)
 	users.PasswordCost = bcrypt.MinCost
 	conns := db.NewConnectionService(store, "http://junction.test/oauth2/token")
@@ -60,8 +68,8 @@ func newTestServerWithLog(tb testing.TB, logs io.Writer) *testServer {
 		Mappings:     db.NewMappingService(store, conns),
 		Audit:        db.NewAuditService(store),
 	}
-	server := web.NewServer(svc, db.DeriveKey(key, "hash"), db.DeriveKey(key, "block"), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	ts := &testServer{Server: httptest.NewServer(server), store: store, svc: svc, server: server}
+	server := web.NewServer(svc, db.DeriveKey(key, "hash"), db.DeriveKey(key, "block"), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), opts...)
+	ts := &testServer{Server: httptest.NewServer(server), store: store, key: key, svc: svc, server: server}
 	tb.Cleanup(ts.Close)
 	return ts
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -83,6 +84,16 @@ func (s *sessionStore) validCSRF(c echo.Context) bool {
 // SignIn implements handlers.Sessions: it ends any current session and starts a new one
 // with a new CSRF token, so a session fixed before sign-in is worthless after it.
 func (s *sessionStore) SignIn(c echo.Context, user *junction.User) error {
+	return s.signIn(c, user, "")
+}
+
+// SignInWithIDToken implements handlers.Sessions: SignIn, with the identity provider's ID
+// token kept (encrypted) in the session's database row rather than in the cookie.
+func (s *sessionStore) SignInWithIDToken(c echo.Context, user *junction.User, idToken string) error {
+	return s.signIn(c, user, idToken)
+}
+
+func (s *sessionStore) signIn(c echo.Context, user *junction.User, idToken string) error {
 	ctx := c.Request().Context()
 	sess := s.session(c)
 	if old, ok := sess.Values[keySessionID].(string); ok {
@@ -94,8 +105,22 @@ func (s *sessionStore) SignIn(c echo.Context, user *junction.User) error {
 	if err != nil {
 		return err
 	}
+	if idToken != "" {
+		if err := s.users.SetSessionIDToken(ctx, id, idToken); err != nil {
+			return errors.Join(err, s.users.DeleteSession(ctx, id))
+		}
+	}
 	sess.Values = map[any]any{keySessionID: id, keyCSRF: randomToken()}
 	return s.save(c)
+}
+
+// IDToken implements handlers.Sessions.
+func (s *sessionStore) IDToken(c echo.Context) (string, error) {
+	id, ok := s.session(c).Values[keySessionID].(string)
+	if !ok {
+		return "", nil
+	}
+	return s.users.SessionIDToken(c.Request().Context(), id)
 }
 
 // SignOut implements handlers.Sessions.

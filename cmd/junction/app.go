@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/junction-dev/junction"
 	"github.com/junction-dev/junction/db"
@@ -29,7 +30,11 @@ type Config struct {
 	PublicURL string
 	// PasswordCost overrides the bcrypt cost (tests lower it); zero keeps the default.
 	PasswordCost int
-	Logger       *slog.Logger
+	// OIDC configures sign-in with an identity provider (JUNCTION_OIDC_*); zero means none.
+	OIDC web.OIDCConfig
+	// PasswordLoginOff turns sign-in with e-mail and password off (JUNCTION_PASSWORD_LOGIN=false).
+	PasswordLoginOff bool
+	Logger           *slog.Logger
 }
 
 // App is an open database with the services and HTTP server over it.
@@ -97,8 +102,17 @@ func OpenApp(ctx context.Context, cfg Config) (*App, error) {
 			return nil, fmt.Errorf("seed demo data: %w", err)
 		}
 	}
+	var opts []web.Option
+	var provider *web.OIDCProvider
+	if cfg.OIDC.Enabled() {
+		provider = web.NewOIDCProvider(cfg.OIDC)
+		opts = append(opts, web.WithOIDC(provider))
+	}
+	if cfg.PasswordLoginOff {
+		opts = append(opts, web.WithPasswordLogin(false))
+	}
 	app.Server = web.NewServer(app.Services,
-		db.DeriveKey(key, "junction session hash v1"), db.DeriveKey(key, "junction session block v1"), cfg.Logger)
+		db.DeriveKey(key, "junction session hash v1"), db.DeriveKey(key, "junction session block v1"), cfg.Logger, opts...)
 	if err := app.Server.Listen(cfg.Addr); err != nil {
 		store.Close()
 		return nil, err
@@ -108,7 +122,47 @@ func OpenApp(ctx context.Context, cfg Config) (*App, error) {
 		publicURL = app.Server.URL()
 	}
 	app.connections.TokenURL = publicURL + "/oauth2/token"
+	if provider != nil {
+		provider.SetPublicURL(publicURL)
+		app.checkProvider(ctx, provider, !cfg.PasswordLoginOff, cfg.Logger)
+	}
 	return app, nil
+}
+
+// checkProvider reaches the identity provider once at start and says in one line what is
+// wrong, if anything. The console starts either way: password sign-in (when on) keeps
+// working, the sign-in page says the provider is unavailable, and a provider that could not
+// be reached is tried again at the next sign-in with it.
+func (a *App) checkProvider(ctx context.Context, p *web.OIDCProvider, password bool, logger *slog.Logger) {
+	fallback := "password sign-in still works"
+	if !password {
+		fallback = "password sign-in is off, so only tokens work until this is fixed"
+	}
+	if err := p.ConfigError(); err != nil {
+		logger.Error(fmt.Sprintf("sign-in with %s is unavailable: %v; %s", p.Name(), err, fallback))
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := p.Discover(ctx); err != nil {
+		logger.Error(fmt.Sprintf("sign-in with %s is unavailable for now: %v; %s, and the provider is tried again at the next sign-in with it", p.Name(), err, fallback))
+	} else {
+		logger.Info("sign-in with "+p.Name()+" is on", "issuer", p.Issuer(), "redirect_uri", p.RedirectURL())
+	}
+	// The mapping may name a project that is created later; say so rather than stop.
+	system := junction.NewContextWithUser(ctx, &junction.User{Email: "junction", IsAdmin: true})
+	seen := map[string]bool{}
+	for _, pr := range p.ProjectRoles() {
+		if seen[pr.Project] {
+			continue
+		}
+		seen[pr.Project] = true
+		if _, err := a.Services.Projects.FindProject(system, pr.Project); junction.ErrorCode(err) == junction.ENOTFOUND {
+			logger.Warn(fmt.Sprintf("JUNCTION_OIDC_PROJECT_ROLES names project %q, which does not exist; its roles are granted once it does", pr.Project))
+		} else if err != nil {
+			logger.Warn("check JUNCTION_OIDC_PROJECT_ROLES", "err", err)
+		}
+	}
 }
 
 // bootstrapAdmin creates the configured admin when the database has no user yet.

@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/junction-dev/junction"
+	"github.com/junction-dev/junction/web"
 )
 
 // Exit codes.
@@ -26,7 +28,9 @@ const (
 const usage = `Usage: junction <command> [flags]
 
 Commands:
-  serve [--addr A] [--db F] [--demo] [--public-url U]
+  serve [--addr A] [--db F] [--demo] [--public-url U] [--password-login=false]
+        [--oidc-issuer URL --oidc-client-id ID --oidc-client-secret S]
+        [--oidc-name N] [--oidc-admin-group G] [--oidc-project-roles P:ROLE=G,…]
                                           run the console
   migrate [--db F]                        apply schema migrations and exit
   user create --email E --password P [--admin] [--db F]
@@ -40,7 +44,10 @@ Commands:
                                           run CMD with that environment added
 
 Environment: JUNCTION_ADDR, JUNCTION_DB, JUNCTION_SECRET_KEY, JUNCTION_PUBLIC_URL,
-             JUNCTION_ADMIN_EMAIL, JUNCTION_ADMIN_PASSWORD, JUNCTION_SERVER, JUNCTION_TOKEN
+             JUNCTION_ADMIN_EMAIL, JUNCTION_ADMIN_PASSWORD, JUNCTION_SERVER, JUNCTION_TOKEN,
+             JUNCTION_OIDC_ISSUER, JUNCTION_OIDC_CLIENT_ID, JUNCTION_OIDC_CLIENT_SECRET,
+             JUNCTION_OIDC_NAME, JUNCTION_OIDC_ADMIN_GROUP, JUNCTION_OIDC_PROJECT_ROLES,
+             JUNCTION_PASSWORD_LOGIN
 `
 
 func main() {
@@ -142,6 +149,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	dbPath := fs.String("db", envOr(getenv, "JUNCTION_DB", "junction.db"), "SQLite database file")
 	demo := fs.Bool("demo", false, "seed an example organization")
 	publicURL := fs.String("public-url", getenv("JUNCTION_PUBLIC_URL"), "URL where browsers and services reach the console")
+	var oidc web.OIDCConfig
+	fs.StringVar(&oidc.Issuer, "oidc-issuer", getenv("JUNCTION_OIDC_ISSUER"), "OpenID Connect issuer URL")
+	fs.StringVar(&oidc.ClientID, "oidc-client-id", getenv("JUNCTION_OIDC_CLIENT_ID"), "client ID at the provider")
+	fs.StringVar(&oidc.ClientSecret, "oidc-client-secret", getenv("JUNCTION_OIDC_CLIENT_SECRET"), "client secret (prefer the environment variable)")
+	fs.StringVar(&oidc.Name, "oidc-name", getenv("JUNCTION_OIDC_NAME"), "provider name on the sign-in page")
+	fs.StringVar(&oidc.AdminGroup, "oidc-admin-group", getenv("JUNCTION_OIDC_ADMIN_GROUP"), "groups claim value that makes admins")
+	fs.StringVar(&oidc.ProjectRoles, "oidc-project-roles", getenv("JUNCTION_OIDC_PROJECT_ROLES"), "project:role=group,… mapping")
+	passwordDefault := true
+	if v := getenv("JUNCTION_PASSWORD_LOGIN"); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return &usageError{fmt.Sprintf("JUNCTION_PASSWORD_LOGIN must be true or false, not %q", v)}
+		}
+		passwordDefault = on
+	}
+	passwordLogin := fs.Bool("password-login", passwordDefault, "allow sign-in with e-mail and password")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -150,6 +173,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		Addr: *addr, DBPath: *dbPath, SecretKey: getenv("JUNCTION_SECRET_KEY"),
 		AdminEmail: getenv("JUNCTION_ADMIN_EMAIL"), AdminPassword: getenv("JUNCTION_ADMIN_PASSWORD"),
 		Demo: *demo, PublicURL: *publicURL, Logger: logger,
+		OIDC: oidc, PasswordLoginOff: !*passwordLogin,
 	})
 	if err != nil {
 		return err
