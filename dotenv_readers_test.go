@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -361,8 +360,14 @@ func TestDotenvReaders(t *testing.T) {
 		entries, err := os.ReadDir(dir)
 		require.NoError(t, err)
 		require.Len(t, entries, 1, "sourcing created files: %v", entries)
-		t.Logf("node --env-file (Node's own parser, not a reader Junction promises) reads the file the same: %v",
-			results["node --env-file"][0].ok && maps.Equal(results["node --env-file"][0].values, values))
+		// Node's own parser (util.parseEnv, what `node --env-file` uses, Node 20.12 and later)
+		// is not one FormatDotenv is held to, but the README says it reads these files too.
+		if node := results["node --env-file"][0]; node.ok {
+			require.Equal(t, values, node.values, "node --env-file (Node %s)", r.versions["node"])
+			r.versions["node --env-file"] = "checked with Node " + r.versions["node"]
+		} else {
+			t.Logf("node --env-file not checked: Node %s has no util.parseEnv", r.versions["node"])
+		}
 	})
 
 	t.Logf("%d values, %d carried, %d representations tried; readers: %v", len(corpus), len(formatted), len(files), r.versions)

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"net/url"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -250,4 +252,96 @@ func TestExportFormats(t *testing.T) {
 		require.NotContains(t, body, "sand-secret")
 		require.Empty(t, res.Header.Get("Content-Disposition"), "no file")
 	})
+}
+
+func TestParameterValuesKeepSpaces(t *testing.T) {
+	f := newMappingFixture(t)
+	b := f.browser(t)
+	b.mustLogin("ada@example.com")
+
+	// The forms say so.
+	_, body := b.get("/services/new/third-party")
+	require.Contains(t, body, "Spaces at the start or end are kept.")
+	_, body = b.get("/services/new/database")
+	require.Equal(t, 6, strings.Count(body, "Spaces at the start or end are kept."),
+		"under DatabaseName, Username and Password in each of the two environments, not under HostName and Port")
+
+	// A third-party API from the form, a database from the form, one more from the API.
+	form := thirdPartyForm("Spaced")
+	form.Set("endpoints[0].values[0]", "  secret with spaces\t")
+	form.Set("endpoints[0].values[1]", " AC-spaced ")
+	res, _ := b.post("/services/third-party", form)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	thirdParty := serviceLocation.FindStringSubmatch(res.Header.Get("Location"))[1]
+
+	res, body = b.post("/services/database", url.Values{"name": {"spaced-db"}, "engine": {"postgres"},
+		"values.development.HostName": {" db.local "}, "values.development.Port": {" 5432 "}, "values.development.DatabaseName": {" orders "},
+		"values.development.Username": {" app "}, "values.development.Password": {"  pw  "}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, body)
+	database := serviceLocation.FindStringSubmatch(res.Header.Get("Location"))[1]
+
+	status, created := f.api(t, http.MethodPost, "/api/v1/services", f.admin, `{"kind":"third-party","name":"Spaced API","version":"v1",
+		"parameters":[{"name":"Greeting"}],"endpoints":[{"name":"any","url":" https://spaced.example ","environments":["development"],"values":{"Greeting":" hello "}}]}`)
+	require.Equal(t, http.StatusCreated, status, "%v", created)
+	require.Equal(t, "https://spaced.example", created["endpoints"].([]any)[0].(map[string]any)["url"], "URLs are trimmed")
+	require.Equal(t, " hello ", created["endpoints"].([]any)[0].(map[string]any)["values"].(map[string]any)["Greeting"])
+
+	mapAll := func(name, serviceID string, names map[string]string) {
+		id := f.create(t, "/api/v1/projects/shop/components/orders/connections", f.admin, `{"name":"`+name+`","service_id":"`+serviceID+`"}`)["id"].(string)
+		f.mustPut(t, "orders", id, names)
+	}
+	mapAll("spaced", thirdParty, map[string]string{"ServiceURL": "SPACED_URL", "AuthToken": "SPACED_TOKEN", "AccountSID": "SPACED_SID"})
+	mapAll("spaced-db", database, map[string]string{"HostName": "DB_HOST", "Port": "DB_PORT", "DatabaseName": "DB_NAME", "Username": "DB_USER", "Password": "DB_PASSWORD"})
+	mapAll("spaced-api", created["id"].(string), map[string]string{"ServiceURL": "API_URL", "Greeting": "API_GREETING"})
+	status, tok := f.api(t, http.MethodPost, "/api/v1/projects/shop/components/orders/runtime-tokens", f.admin, `{"environment":"development"}`)
+	require.Equal(t, http.StatusCreated, status)
+
+	status, env := f.runtimeEnv(t, tok["token"].(string))
+	require.Equal(t, http.StatusOK, status, "%v", env)
+	for name, want := range map[string]string{
+		"SPACED_TOKEN": "  secret with spaces\t", "SPACED_SID": " AC-spaced ",
+		"DB_HOST": "db.local", "DB_PORT": "5432", "DB_NAME": " orders ", "DB_USER": " app ", "DB_PASSWORD": "  pw  ",
+		"API_URL": "https://spaced.example", "API_GREETING": " hello ",
+	} {
+		require.Equal(t, want, env[name], name)
+	}
+	status, _, raw := f.raw(t, http.MethodGet, "/api/v1/runtime/env?format=dotenv", "Bearer "+tok["token"].(string))
+	require.Equal(t, http.StatusOK, status, raw)
+	require.Contains(t, raw, "SPACED_TOKEN='  secret with spaces\t'\n")
+	require.Contains(t, raw, "DB_USER=' app '\n")
+}
+
+func TestEnvPageConfigJS(t *testing.T) {
+	f := newFormatFixture(t)
+	ada := as(mustUser(t, f.testServer, "ada@example.com"))
+	require.NoError(t, f.svc.Components.CreateComponent(ada, "shop", &junction.Component{Handle: "spa", Name: "SPA", Type: junction.ComponentTypeWebApp}))
+	require.NoError(t, f.svc.Components.CreateComponent(ada, "shop", &junction.Component{Handle: "spa-secret", Name: "SPA with a secret", Type: junction.ComponentTypeWebApp}))
+	var mapsID string
+	_, list := f.api(t, http.MethodGet, "/api/v1/services?q=Maps", f.admin, "")
+	for _, it := range list["items"].([]any) {
+		if it.(map[string]any)["name"] == "Maps" {
+			mapsID = it.(map[string]any)["id"].(string)
+		}
+	}
+	require.NotEmpty(t, mapsID)
+	conn := f.create(t, "/api/v1/projects/shop/components/spa/connections", f.admin, `{"name":"maps","service_id":"`+mapsID+`"}`)["id"].(string)
+	f.mustPut(t, "spa", conn, map[string]string{"ServiceURL": "MAPS_URL", "BrowserKey": "MAPS_KEY"})
+	f.mustPut(t, "spa-secret", f.twilioID, f.twilioMap)
+
+	viewer := f.browser(t)
+	viewer.mustLogin("vic@example.com")
+	_, page := viewer.get("/projects/shop/components/spa/env?environment=production")
+	require.Contains(t, page, `<a href="/projects/shop/components/spa/export?format=js&amp;environment=production" role="button" class="secondary" data-testid="export-config-js">config.js</a>`,
+		"a web application offers its config.js, to viewers too")
+	res, body := viewer.get("/projects/shop/components/spa/export?format=js&environment=production")
+	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	require.Contains(t, body, `"MAPS_KEY": "\u003c/script\u003e\u003cb\u003e"`)
+
+	_, page = viewer.get("/projects/shop/components/spa-secret/env")
+	require.NotContains(t, page, `data-testid="export-config-js"`)
+	require.Contains(t, page, `data-testid="config-js-refused"`)
+	require.Contains(t, page, "TWILIO_TOKEN is a secret parameter")
+
+	_, page = viewer.get("/projects/shop/components/web/env")
+	require.NotContains(t, page, `data-testid="config-js"`, "only web applications offer config.js on the page")
 }
