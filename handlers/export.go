@@ -23,7 +23,7 @@ func (h *Handler) exportValues(c echo.Context, environment string) (map[string]s
 }
 
 // Export downloads a component's environment: GET /projects/:p/components/:c/export with
-// format=dotenv|json|kubernetes (values of environment, audited as a reveal), js (config.js
+// format=dotenv|shell|json|kubernetes (values of environment, audited as a reveal), js (config.js
 // of a web application: any role, refused when a variable is secret) or component.yaml
 // (schema 1.1 or 1.2, no values).
 func (h *Handler) Export(c echo.Context) error {
@@ -42,6 +42,16 @@ func (h *Handler) Export(c echo.Context) error {
 			return err
 		}
 		body, name = []byte(out), name+".env"
+	case "shell":
+		values, err := h.exportValues(c, env)
+		if err != nil {
+			return err
+		}
+		out, err := junction.FormatShell(values)
+		if err != nil {
+			return err
+		}
+		body, name = []byte(out), name+".sh"
 	case "json":
 		values, err := h.exportValues(c, env)
 		if err != nil {
@@ -79,8 +89,8 @@ func (h *Handler) Export(c echo.Context) error {
 		}
 		name = "component.yaml"
 	default:
-		return &junction.Error{Code: junction.EINVALID, Message: "format must be dotenv, json, kubernetes, js or component.yaml.",
-			Fields: map[string]string{"format": "Use dotenv, json, kubernetes, js or component.yaml."}}
+		return &junction.Error{Code: junction.EINVALID, Message: "format must be dotenv, shell, json, kubernetes, js or component.yaml.",
+			Fields: map[string]string{"format": "Use dotenv, shell, json, kubernetes, js or component.yaml."}}
 	}
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	return c.Blob(http.StatusOK, contentType, body)

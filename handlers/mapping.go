@@ -44,8 +44,9 @@ func (h *Handler) APIDeleteMappings(c echo.Context) error {
 }
 
 // APIEnv previews a component's environment: GET .../env?environment=E, {"NAME":"value"}
-// with secrets masked unless reveal=true (allowed roles; audited). format=kubernetes always
-// holds the real values: a Secret with masked ones would store asterisks in the cluster.
+// with secrets masked unless reveal=true (allowed roles; audited); format=dotenv, shell, js
+// or kubernetes as the runtime API writes them. format=kubernetes always holds the real
+// values: a Secret with masked ones would store asterisks in the cluster.
 func (h *Handler) APIEnv(c echo.Context) error {
 	reveal, _ := strconv.ParseBool(c.QueryParam("reveal"))
 	format := c.QueryParam("format")
@@ -59,20 +60,28 @@ func (h *Handler) APIEnv(c echo.Context) error {
 		return err
 	}
 	out := envValues(vars)
+	var body string
+	contentType := "text/plain; charset=utf-8"
 	switch format {
 	case "", "json":
 		return c.JSON(http.StatusOK, out)
 	case "dotenv":
-		body, err := junction.FormatDotenv(out)
-		if err != nil {
-			return err
-		}
-		return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(body))
+		body, err = junction.FormatDotenv(out)
+	case "shell":
+		body, err = junction.FormatShell(out)
+	case "js":
+		body, err = junction.FormatJS(vars)
+		contentType = "text/javascript; charset=utf-8"
 	case "kubernetes":
-		return c.Blob(http.StatusOK, "application/yaml", []byte(junction.FormatKubernetesSecret(c.Param("c")+"-"+c.QueryParam("environment"), out)))
+		body, contentType = junction.FormatKubernetesSecret(c.Param("c")+"-"+c.QueryParam("environment"), out), "application/yaml"
+	default:
+		return &junction.Error{Code: junction.EINVALID, Message: "format must be json, dotenv, shell, js or kubernetes.",
+			Fields: map[string]string{"format": "Use json, dotenv, shell, js or kubernetes."}}
 	}
-	return &junction.Error{Code: junction.EINVALID, Message: "format must be json, dotenv or kubernetes.",
-		Fields: map[string]string{"format": "Use json, dotenv or kubernetes."}}
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, contentType, []byte(body))
 }
 
 // errKubernetesForbidden refuses a Kubernetes Secret to a role that may not reveal secrets,

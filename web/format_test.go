@@ -233,6 +233,29 @@ func TestExportFormats(t *testing.T) {
 		require.Contains(t, body, "WEIRD_SID, WEIRD_TOKEN cannot be written as a .env file")
 		require.Contains(t, body, "Use format=json or format=shell.")
 		require.Empty(t, res.Header.Get("Content-Disposition"), "no file")
+
+		// As it says: the shell export carries them.
+		res, body = developer.get("/projects/shop/components/orders/export?environment=production&format=shell")
+		require.Equal(t, http.StatusOK, res.StatusCode, body)
+		require.Equal(t, `attachment; filename="orders-production.sh"`, res.Header.Get("Content-Disposition"))
+		require.Contains(t, body, "export WEIRD_TOKEN='crlf\r\nsecret'\n")
+		res, _ = viewer.get("/projects/shop/components/orders/export?environment=production&format=shell")
+		require.Equal(t, http.StatusForbidden, res.StatusCode)
+
+		// The preview API writes the same formats, masked unless reveal=true.
+		status, _, raw := f.raw(t, http.MethodGet, "/api/v1/projects/shop/components/orders/env?environment=production&format=dotenv&reveal=true", "Bearer "+f.admin)
+		require.Equal(t, http.StatusUnprocessableEntity, status, raw)
+		require.Contains(t, raw, "WEIRD_SID, WEIRD_TOKEN cannot be written as a .env file")
+		status, _, raw = f.raw(t, http.MethodGet, "/api/v1/projects/shop/components/orders/env?environment=production&format=shell&reveal=true", "Bearer "+f.admin)
+		require.Equal(t, http.StatusOK, status, raw)
+		require.Contains(t, raw, "export WEIRD_TOKEN='crlf\r\nsecret'\n")
+		status, _, raw = f.raw(t, http.MethodGet, "/api/v1/projects/shop/components/orders/env?environment=production&format=shell", "Bearer "+f.viewer)
+		require.Equal(t, http.StatusOK, status, raw)
+		require.Contains(t, raw, "export WEIRD_TOKEN='"+junction.Masked+"'\n")
+		status, ctype, raw := f.raw(t, http.MethodGet, "/api/v1/projects/shop/components/web/env?environment=production&format=js", "Bearer "+f.viewer)
+		require.Equal(t, http.StatusOK, status, raw)
+		require.Equal(t, "text/javascript; charset=utf-8", ctype)
+		require.Contains(t, raw, `"MAPS_KEY": "\u003c/script\u003e\u003cb\u003e"`)
 	})
 
 	t.Run("ConfigJS", func(t *testing.T) {
