@@ -10,7 +10,7 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCHTIME ?= 1s
 FUZZTIME  ?= 3s
 
-.PHONY: all run build test fuzz soak vet fmt-check check-unit check-generated generate tools chromium bench screenshots clean
+.PHONY: all run build test fuzz soak vet fmt-check check-unit check-generated generate tools chromium dotenv-readers bench screenshots clean
 
 all: build
 
@@ -37,6 +37,15 @@ chromium:
 		{ echo "Installing Chromium for the browser tests..."; \
 		  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+## dotenv-readers: install the readers of the dotenv round-trip test when they are missing:
+## Debian's python3-dotenv, dash and nodejs, and npm dotenv as pinned in testdata/dotenv-readers
+dotenv-readers:
+	@{ /usr/bin/python3 -c 'import dotenv' 2>/dev/null && command -v dash >/dev/null 2>&1 && \
+	   command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || \
+		{ echo "Installing python3-dotenv, dash and nodejs for the dotenv round-trip test..."; \
+		  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-dotenv dash nodejs npm >/dev/null; }
+	@cd testdata/dotenv-readers && { npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund --silent; }
+
 vet: tools
 	$(GO) vet -tags $(TAGS) ./...
 
@@ -62,7 +71,7 @@ check-generated: tools
 
 ## test: vet, format and generated-code checks, unit, integration and browser tests with -race,
 ## then a few seconds of each fuzz target
-test: tools chromium vet fmt-check check-generated
+test: tools chromium dotenv-readers vet fmt-check check-generated
 	$(GO) test -race -tags $(TAGS) -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -206,45 +204,4 @@ type MappingService interface {
 	// RuntimeEnv returns the variables of the token's component and environment with
 	// secrets in clear; EUNAUTHORIZED for unknown or revoked tokens. It needs no user.
 	RuntimeEnv(ctx context.Context, token string) ([]EnvVar, error)
-}
-
-// sortedNames returns the names of values in order.
-func sortedNames(values map[string]string) []string {
-	names := make([]string, 0, len(values))
-	for name := range values {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// FormatDotenv renders variables as a .env file: sorted, each value double-quoted with
-// backslashes, quotes, dollar signs and line breaks escaped, as dotenv readers expect. To
-// load variables into a shell, use FormatShell, whose single quotes keep every value literal.
-func FormatDotenv(values map[string]string) string {
-	var b strings.Builder
-	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "\n", `\n`, "\r", `\r`)
-	for _, name := range sortedNames(values) {
-		b.WriteString(name + `="` + esc.Replace(values[name]) + "\"\n")
-	}
-	return b.String()
-}
-
-// FormatKubernetesSecret renders variables as a Kubernetes Secret manifest with stringData.
-func FormatKubernetesSecret(name string, values map[string]string) string {
-	var b strings.Builder
-	b.WriteString("apiVersion: v1\nkind: Secret\nmetadata:\n  name: " + name + "\ntype: Opaque\nstringData:\n")
-	for _, key := range sortedNames(values) {
-		b.WriteString("  " + key + ": " + strconv.Quote(values[key]) + "\n")
-	}
-	return b.String()
-}
-
-// FormatShell renders variables as POSIX shell export lines, single-quoted, for eval.
-func FormatShell(values map[string]string) string {
-	var b strings.Builder
-	for _, name := range sortedNames(values) {
-		b.WriteString("export " + name + "='" + strings.ReplaceAll(values[name], "'", `'"'"'`) + "'\n")
-	}
-	return b.String()
 }

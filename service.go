@@ -447,8 +447,8 @@ func (s *Service) validateThirdParty(envs []string, fields FieldErrors) {
 		}
 		values := map[string]string{}
 		for _, p := range s.Parameters {
-			v := strings.TrimSpace(e.Values[p.Name])
-			if v == "" && p.Name != "" {
+			v := e.Values[p.Name] // kept as typed: spaces at either end may be part of a value
+			if strings.TrimSpace(v) == "" && p.Name != "" {
 				fields.Add(prefix+"values."+p.Name, "Enter a value for "+p.Name+".")
 			} else if len(v) > maxValueLen {
 				fields.Add(prefix+"values."+p.Name, "Use at most 2000 characters.")
@@ -482,9 +482,9 @@ func (s *Service) validateDatabase(envs []string, fields FieldErrors) {
 		}
 		clean := map[string]string{}
 		for _, p := range DatabaseParameters {
-			val := strings.TrimSpace(v[p.Name])
-			if p.Name == ParamPassword {
-				val = v[p.Name] // a password may start or end with spaces
+			val := v[p.Name]
+			if DatabaseValueTrimmed(p.Name) {
+				val = strings.TrimSpace(val)
 			}
 			clean[p.Name] = val
 			if len(val) > maxValueLen {
@@ -497,10 +497,10 @@ func (s *Service) validateDatabase(envs []string, fields FieldErrors) {
 		if port, err := strconv.Atoi(clean[ParamPort]); err != nil || port < 1 || port > 65535 {
 			fields.Add(prefix+ParamPort, "Enter a port from 1 to 65535.")
 		}
-		if clean[ParamDatabaseName] == "" {
+		if strings.TrimSpace(clean[ParamDatabaseName]) == "" {
 			fields.Add(prefix+ParamDatabaseName, "Enter the database name.")
 		}
-		if clean[ParamUsername] == "" && s.Engine != "redis" {
+		if strings.TrimSpace(clean[ParamUsername]) == "" && s.Engine != "redis" {
 			fields.Add(prefix+ParamUsername, "Enter the user name.")
 		}
 		values[env] = clean
@@ -511,6 +511,11 @@ func (s *Service) validateDatabase(envs []string, fields FieldErrors) {
 	s.Values = values
 	s.Visibility, s.Security, s.URLs, s.Parameters, s.Endpoints = "", "", nil, nil, nil
 }
+
+// DatabaseValueTrimmed reports whether a database value loses the spaces at its ends: only
+// the host name and the port do, where a space can only be a slip (as in a URL). The others,
+// like every third-party value, are kept as typed.
+func DatabaseValueTrimmed(name string) bool { return name == ParamHostName || name == ParamPort }
 
 func isBlank(values map[string]string) bool {
 	for _, v := range values {

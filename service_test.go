@@ -277,7 +277,7 @@ func TestService_Validate_ThirdParty(t *testing.T) {
 		require.Equal(t, "sandbox", e.Name)
 		require.Equal(t, "https://sandbox.twilio.example", e.URL)
 		require.Equal(t, []string{"development"}, e.Environments, "duplicates removed")
-		require.Equal(t, map[string]string{"AccountSID": "AC-sandbox", "AuthToken": "tok"}, e.Values, "trimmed, unknown parameters dropped")
+		require.Equal(t, map[string]string{"AccountSID": "AC-sandbox", "AuthToken": "  tok  "}, e.Values, "kept as typed, unknown parameters dropped")
 		require.Empty(t, s.Visibility)
 		require.Empty(t, s.Security)
 		require.Empty(t, s.Engine)
@@ -319,6 +319,9 @@ func TestService_Validate_Database(t *testing.T) {
 		}, ""},
 		{"OKNoPassword", func(s *junction.Service) { delete(s.Values["development"], "Password") }, ""},
 		{"ErrValueTooLong", func(s *junction.Service) { s.Values["development"]["HostName"] = strings.Repeat("h", 2001) }, "values.development.HostName"},
+		{"ErrDatabaseNameBlank", func(s *junction.Service) { s.Values["development"]["DatabaseName"] = "  " }, "values.development.DatabaseName"},
+		{"ErrUsernameBlank", func(s *junction.Service) { s.Values["development"]["Username"] = "\t" }, "values.development.Username"},
+		{"OKSpacedUsername", func(s *junction.Service) { s.Values["development"]["Username"] = " app " }, ""},
 		{"ErrNoValues", func(s *junction.Service) { s.Values = nil }, "values"},
 		{"ErrOnlyBlankEnvironments", func(s *junction.Service) {
 			s.Values = map[string]map[string]string{"development": {"HostName": " ", "Port": ""}, "production": {}}
@@ -356,8 +359,8 @@ func TestService_Validate_Database(t *testing.T) {
 		require.NoError(t, s.Validate(testEnvs))
 		require.Equal(t, "mysql", s.Engine)
 		require.Equal(t, map[string]map[string]string{"development": {
-			"HostName": "db.local", "Port": "3306", "DatabaseName": "orders", "Username": "app", "Password": "  spaced pw  ",
-		}}, s.Values, "trimmed except the password; blank environment and unknown keys dropped")
+			"HostName": "db.local", "Port": "3306", "DatabaseName": " orders ", "Username": " app ", "Password": "  spaced pw  ",
+		}}, s.Values, "host name and port trimmed, the other values kept as typed; blank environment and unknown keys dropped")
 		require.Empty(t, s.Visibility)
 		require.Empty(t, s.Security)
 		require.Nil(t, s.URLs)

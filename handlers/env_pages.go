@@ -55,8 +55,13 @@ func (h *Handler) envView(c echo.Context, environment string, reveal bool) (view
 		v.PreviewEnv = v.Environments[0]
 	}
 	v.Revealed = reveal
-	v.Preview, err = h.Mappings.Env(ctx, p.Handle, comp.Handle, v.PreviewEnv, reveal)
-	return v, err
+	if v.Preview, err = h.Mappings.Env(ctx, p.Handle, comp.Handle, v.PreviewEnv, reveal); err != nil {
+		return v, err
+	}
+	if _, err := junction.FormatJS(v.Preview); err != nil {
+		v.ConfigJSRefused = junction.ErrorMessage(err)
+	}
+	return v, nil
 }
 
 // EnvPage is the mapping editor: GET /projects/:p/components/:c/env.

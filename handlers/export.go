@@ -19,18 +19,13 @@ func (h *Handler) exportValues(c echo.Context, environment string) (map[string]s
 	if err != nil {
 		return nil, err
 	}
-	values := map[string]string{}
-	for _, v := range vars {
-		if v.HasValue {
-			values[v.Name] = v.Value
-		}
-	}
-	return values, nil
+	return envValues(vars), nil
 }
 
 // Export downloads a component's environment: GET /projects/:p/components/:c/export with
-// format=dotenv|json|kubernetes (values of environment, audited) or component.yaml (schema
-// 1.1 or 1.2, no values).
+// format=dotenv|shell|json|kubernetes (values of environment, audited as a reveal), js (config.js
+// of a web application: any role, refused when a variable is secret) or component.yaml
+// (schema 1.1 or 1.2, no values).
 func (h *Handler) Export(c echo.Context) error {
 	env := c.QueryParam("environment")
 	name := c.Param("c") + "-" + env
@@ -42,7 +37,21 @@ func (h *Handler) Export(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		body, name = []byte(junction.FormatDotenv(values)), name+".env"
+		out, err := junction.FormatDotenv(values)
+		if err != nil {
+			return err
+		}
+		body, name = []byte(out), name+".env"
+	case "shell":
+		values, err := h.exportValues(c, env)
+		if err != nil {
+			return err
+		}
+		out, err := junction.FormatShell(values)
+		if err != nil {
+			return err
+		}
+		body, name = []byte(out), name+".sh"
 	case "json":
 		values, err := h.exportValues(c, env)
 		if err != nil {
@@ -52,10 +61,23 @@ func (h *Handler) Export(c echo.Context) error {
 		body, name, contentType = append(body, '\n'), name+".json", "application/json"
 	case "kubernetes":
 		values, err := h.exportValues(c, env)
-		if err != nil {
+		if junction.ErrorCode(err) == junction.EFORBIDDEN {
+			return errKubernetesForbidden
+		} else if err != nil {
 			return err
 		}
 		body, name = []byte(junction.FormatKubernetesSecret(c.Param("c")+"-"+env, values)), name+"-secret.yaml"
+	case "js":
+		// No reveal: config.js never holds a secret, so it needs no right to see one.
+		vars, err := h.Mappings.Env(c.Request().Context(), c.Param("p"), c.Param("c"), env, false)
+		if err != nil {
+			return err
+		}
+		out, err := junction.FormatJS(vars)
+		if err != nil {
+			return err
+		}
+		body, name, contentType = []byte(out), "config.js", "text/javascript; charset=utf-8"
 	case "component.yaml":
 		schema := c.QueryParam("schema")
 		if schema == "" {
@@ -67,8 +89,8 @@ func (h *Handler) Export(c echo.Context) error {
 		}
 		name = "component.yaml"
 	default:
-		return &junction.Error{Code: junction.EINVALID, Message: "format must be dotenv, json, kubernetes or component.yaml.",
-			Fields: map[string]string{"format": "Use dotenv, json, kubernetes or component.yaml."}}
+		return &junction.Error{Code: junction.EINVALID, Message: "format must be dotenv, shell, json, kubernetes, js or component.yaml.",
+			Fields: map[string]string{"format": "Use dotenv, shell, json, kubernetes, js or component.yaml."}}
 	}
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	return c.Blob(http.StatusOK, contentType, body)

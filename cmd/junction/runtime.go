@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -15,8 +16,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/junction-dev/junction"
 )
 
 // runtimeFlags are the flags of env and run: where the console is and the runtime token.
@@ -28,12 +27,26 @@ func runtimeFlags(fs *flag.FlagSet, getenv func(string) string) (server, token *
 
 // fetchEnv gets the component's variables for the token's environment from the console.
 func fetchEnv(ctx context.Context, server, token string) (map[string]string, error) {
+	body, err := fetchRuntime(ctx, server, token, "json")
+	if err != nil {
+		return nil, err
+	}
+	var values map[string]string
+	if err := json.Unmarshal(body, &values); err != nil {
+		return nil, fmt.Errorf("the console at %s did not answer JSON: %w", server, err)
+	}
+	return values, nil
+}
+
+// fetchRuntime gets the component's variables in one of the runtime API's formats, so that
+// the CLI prints exactly what the console answers.
+func fetchRuntime(ctx context.Context, server, token, format string) ([]byte, error) {
 	if token == "" {
 		return nil, &usageError{"no runtime token: pass --token or set JUNCTION_TOKEN"}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(server, "/")+"/api/v1/runtime/env", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(server, "/")+"/api/v1/runtime/env?format="+url.QueryEscape(format), nil)
 	if err != nil {
 		return nil, &usageError{fmt.Sprintf("bad --server %q", server)}
 	}
@@ -49,16 +62,21 @@ func fetchEnv(ctx context.Context, server, token string) (map[string]string, err
 	}
 	switch res.StatusCode {
 	case http.StatusOK:
+		return body, nil
 	case http.StatusUnauthorized:
 		return nil, errors.New("the runtime token is unknown or revoked")
-	default:
-		return nil, fmt.Errorf("the console at %s answered %s", server, res.Status)
+	case http.StatusUnprocessableEntity:
+		// The console refuses a format that cannot carry the values; its message says why.
+		var e struct {
+			Error struct {
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
+			return nil, errors.New(strings.ReplaceAll(e.Error.Message, "format=", "--format "))
+		}
 	}
-	var values map[string]string
-	if err := json.Unmarshal(body, &values); err != nil {
-		return nil, fmt.Errorf("the console at %s did not answer JSON: %w", server, err)
-	}
-	return values, nil
+	return nil, fmt.Errorf("the console at %s answered %s", server, res.Status)
 }
 
 func rootCause(err error) error {
@@ -71,32 +89,33 @@ func rootCause(err error) error {
 	}
 }
 
-// runEnv prints the environment: junction env [--server URL] [--token T] [--format F].
+// runEnv prints the environment: junction env [--server URL] [--token T] [--format F], in
+// the console's own words for dotenv, shell and js.
 func runEnv(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
 	fs := newFlagSet("env")
 	server, token := runtimeFlags(fs, getenv)
-	format := fs.String("format", "dotenv", "dotenv, json or shell")
+	format := fs.String("format", "dotenv", "dotenv, json, shell or js")
 	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *format != "dotenv" && *format != "json" && *format != "shell" {
-		return &usageError{"env: --format must be dotenv, json or shell"}
-	}
-	values, err := fetchEnv(ctx, *server, *token)
-	if err != nil {
 		return err
 	}
 	switch *format {
 	case "json":
+		values, err := fetchEnv(ctx, *server, *token)
+		if err != nil {
+			return err
+		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(values)
-	case "shell":
-		_, err = io.WriteString(stdout, junction.FormatShell(values))
-	default:
-		_, err = io.WriteString(stdout, junction.FormatDotenv(values))
+	case "dotenv", "shell", "js":
+		body, err := fetchRuntime(ctx, *server, *token, *format)
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(body)
+		return err
 	}
-	return err
+	return &usageError{"env: --format must be dotenv, json, shell or js"}
 }
 
 // exitCodeError carries the exit code of the command that run started.
