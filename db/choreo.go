@@ -356,11 +356,10 @@ func (im *importer) resolveService(ctx context.Context, ref junction.ChoreoRefer
 		}
 	default:
 		candidates = chooseVersion(candidates, parsed.Version)
-		if parsed.Kind == junction.KindInternal {
-			// Several endpoints of one component: the same endpoint id first.
-			sort.SliceStable(candidates, func(i, j int) bool {
-				return junction.EndpointRefID(candidates[i].ID) == parsed.EndpointID && junction.EndpointRefID(candidates[j].ID) != parsed.EndpointID
-			})
+		if parsed.Kind == junction.KindInternal && len(candidates) > 1 {
+			if candidates, err = im.chooseEndpoint(candidates, parsed, ref); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(candidates) == 0 {
@@ -370,6 +369,30 @@ func (im *importer) resolveService(ctx context.Context, ref junction.ChoreoRefer
 		return nil, lineError(ref.Line, fmt.Sprintf("No connection is named %q and %s matches no service in the catalog.", ref.Name, ref.ResourceRef))
 	}
 	return candidates[0], nil
+}
+
+// chooseEndpoint picks among the endpoints one component publishes in one version: the one
+// with the reference's endpoint id; else, for a service reference, one the component already
+// uses; else the reference is ambiguous.
+func (im *importer) chooseEndpoint(candidates []*junction.Service, parsed junction.ParsedRef, ref junction.ChoreoReference) ([]*junction.Service, error) {
+	for _, svc := range candidates {
+		if junction.EndpointRefID(svc.ID) == parsed.EndpointID {
+			return []*junction.Service{svc}, nil
+		}
+	}
+	if ref.ServiceReference() {
+		for _, svc := range candidates {
+			if im.find(func(r *connectionRow) bool { return r.c.Service.ID == svc.ID }) != nil {
+				return []*junction.Service{svc}, nil
+			}
+		}
+	}
+	var endpoints []string
+	for _, svc := range candidates {
+		endpoints = append(endpoints, fmt.Sprintf("%s (%s)", svc.Name, junction.EndpointRefID(svc.ID)))
+	}
+	return nil, lineError(ref.Line, fmt.Sprintf("%s: %s/%s %s publishes several endpoints, %s, and none has the endpoint id %q: use the id of the one you mean.",
+		ref.Ref(), candidates[0].Project, candidates[0].Component, candidates[0].Version, strings.Join(endpoints, ", "), parsed.EndpointID))
 }
 
 // chooseVersion keeps the candidates of the version a reference means (junction.ChooseVersion).

@@ -208,6 +208,27 @@ func TestMappingService_ImportComponentYAML_ServiceReferences(t *testing.T) {
 		require.Contains(t, junction.ErrorMessage(err), "matches no service in the catalog", "a service the caller may not see resolves to nothing")
 	})
 
+	t.Run("SeveralEndpointsOfOneComponent", func(t *testing.T) {
+		f := newChoreoFixture(t)
+		admin := f.mustCreateService(t, f.developer, internalService("shop", "inventory", "Stock Admin", junction.VisibilityOrganization))
+		stockID := f.stock.Service.ID
+		// The endpoint id decides…
+		steps, err := f.importYAML(t, "reports", serviceRefs(serviceRef("choreo:///acme/shop/inventory/"+junction.EndpointRefID(admin.ID)+"/v1/ORGANIZATION", choreoUUID)), true)
+		require.NoError(t, err)
+		require.Equal(t, admin.ID, steps[0].ServiceID)
+		require.True(t, steps[0].Created)
+		// …else the one the component already uses…
+		steps, err = f.importYAML(t, "reports", serviceRefs(serviceRef("choreo:///acme/shop/inventory/zzzzz/v1/ORGANIZATION", choreoUUID)), true)
+		require.NoError(t, err)
+		require.Equal(t, stockID, steps[0].ServiceID)
+		require.Equal(t, junction.ImportMatchService, steps[0].Match)
+		// …else it is ambiguous.
+		_, err = f.importYAML(t, "reports", "dependencies:\n  connectionReferences:\n    - {name: inventory, resourceRef: 'service:/shop/inventory/v1/zzzzz/ORGANIZATION'}\n", true)
+		require.Equal(t, junction.EINVALID, junction.ErrorCode(err))
+		require.Contains(t, junction.ErrorMessage(err), "Line 3: service:/shop/inventory/v1/zzzzz/ORGANIZATION: shop/inventory v1 publishes several endpoints, Stock API (")
+		require.Contains(t, junction.ErrorMessage(err), `none has the endpoint id "zzzzz"`)
+	})
+
 	t.Run("ErrAmbiguousDatabase", func(t *testing.T) {
 		f := newChoreoFixture(t)
 		f.mustCreateService(t, f.admin, databaseService("orders-replica"))

@@ -90,7 +90,7 @@ func (h *Handler) componentYAML(c echo.Context) (*junction.ChoreoExport, error) 
 
 // warningHeader is an RFC 7234 Warning (299, "miscellaneous persistent warning").
 func warningHeader(text string) string {
-	return `299 junction "` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", " ").Replace(text) + `"`
+	return `299 junction "` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", " ", "\r", " ").Replace(text) + `"`
 }
 
 // APIComponentYAML exports the component's connections as a Choreo component.yaml:
