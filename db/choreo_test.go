@@ -435,3 +435,25 @@ func TestMappingService_ExportComponentYAML(t *testing.T) {
 		}
 	})
 }
+
+// TestServiceService_UpdateServiceVersionRule: an endpoint's new version follows Choreo's
+// rule; a version stored before the rule is kept on edits that leave it as it is.
+func TestServiceService_UpdateServiceVersionRule(t *testing.T) {
+	f := newServiceFixture(t)
+	svc := f.mustCreateService(t, f.developer, internalService("shop", "inventory", "Stock API", junction.VisibilityOrganization))
+	_, err := f.store.WritePool().ExecContext(t.Context(), `UPDATE services SET version = '2024-01' WHERE id = ?`, svc.ID)
+	require.NoError(t, err)
+	edit := func(version string) error {
+		upd := internalService("shop", "inventory", "Stock API", junction.VisibilityOrganization)
+		upd.Version, upd.Description = version, "edited"
+		_, err := f.services.UpdateService(ContextAs(t, f.developer), svc.ID, upd)
+		return err
+	}
+	require.NoError(t, edit("2024-01"), "the old version, untouched, keeps working")
+	err = edit("2024-02")
+	require.Equal(t, junction.EINVALID, junction.ErrorCode(err))
+	require.Contains(t, junction.ErrorFields(err)["version"], "Choreo's rule for versions")
+	require.NoError(t, edit("v2"))
+	err = edit("2024-01")
+	require.Equal(t, junction.EINVALID, junction.ErrorCode(err), "once changed, the old form is a new version like any other")
+}

@@ -351,6 +351,15 @@ func TestChoreoRules(t *testing.T) {
 		status, out := f.api(t, http.MethodPost, "/api/v1/services", f.admin,
 			`{"kind":"third-party","name":"Acme","version":"V2.1","parameters":[],"endpoints":[{"name":"live","url":"https://acme.example","environments":["production"],"values":{}}]}`)
 		require.Equal(t, http.StatusCreated, status, "%v", out)
+
+		b := f.browser(t)
+		b.mustLogin("ada@example.com")
+		form := thirdPartyForm("Acme Two")
+		form.Set("version", "2010-04-01")
+		res, page := b.post("/services/third-party", form)
+		require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+		require.Contains(t, page, "Choreo&#39;s rule for versions", "the error beside the version field")
+		require.Contains(t, page, `value="2010-04-01"`, "the form keeps what was typed")
 	})
 }
 
