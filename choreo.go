@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -84,7 +85,7 @@ func ServiceReferenceName(s *Service) string {
 // service without a database name is database:<server>.
 func databaseRef(s *Service) string {
 	database := ""
-	for _, env := range slices.Sorted(mapKeys(s.Values)) {
+	for _, env := range slices.Sorted(maps.Keys(s.Values)) {
 		if database = s.Values[env][ParamDatabaseName]; database != "" {
 			break
 		}
@@ -93,16 +94,6 @@ func databaseRef(s *Service) string {
 		return "database:" + s.Name
 	}
 	return "database:" + s.Name + "/" + database
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // ParsedRef is a service identifier taken apart.
@@ -190,7 +181,7 @@ type ChoreoExport struct {
 func ChoreoCustomNames(conns []ChoreoConnection) []string {
 	var out []string
 	for _, c := range conns {
-		for _, param := range slices.Sorted(mapKeys(c.Env)) {
+		for _, param := range slices.Sorted(maps.Keys(c.Env)) {
 			if c.Env[param] != ChoreoDefaultEnvName(c.Name, param) {
 				out = append(out, c.Name+": "+param+" -> "+c.Env[param])
 			}
@@ -315,7 +306,7 @@ func MarshalComponentYAML(conns []ChoreoConnection, schema string) (*ChoreoExpor
 	for _, c := range conns {
 		if schema == ChoreoSchema10 {
 			ref := choreoServiceRef{Name: ServiceReferenceName(c.Service), ConnectionConfig: c.ID}
-			for _, param := range slices.Sorted(mapKeys(c.Env)) {
+			for _, param := range slices.Sorted(maps.Keys(c.Env)) {
 				ref.Env = append(ref.Env, choreoFromTo{From: param, To: c.Env[param]})
 			}
 			f.Dependencies.ServiceReferences = append(f.Dependencies.ServiceReferences, ref)
@@ -328,7 +319,7 @@ func MarshalComponentYAML(conns []ChoreoConnection, schema string) (*ChoreoExpor
 			Env []choreoEnv `yaml:"env"`
 		}{}
 		for _, c := range conns {
-			for _, param := range slices.Sorted(mapKeys(c.Env)) {
+			for _, param := range slices.Sorted(maps.Keys(c.Env)) {
 				var e choreoEnv
 				e.Name = c.Env[param]
 				e.ValueFrom.ConnectionRef.Name, e.ValueFrom.ConnectionRef.Key = c.Name, param

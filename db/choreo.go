@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -149,7 +150,7 @@ func (s *MappingService) ImportComponentYAML(ctx context.Context, project, compo
 			for _, prm := range conn.Parameters {
 				mc.Parameters = append(mc.Parameters, prm.Name)
 			}
-			for _, key := range slices.Sorted(mapKeys(ref.EnvLines)) {
+			for _, key := range slices.Sorted(maps.Keys(ref.EnvLines)) {
 				if !slices.Contains(mc.Parameters, key) {
 					return lineError(ref.EnvLines[key], fmt.Sprintf("Connection %s has no parameter %q; it has %s.", conn.Name, key, strings.Join(mc.Parameters, ", ")))
 				}
@@ -429,10 +430,10 @@ func chooseDatabase(candidates []*junction.Service, parsed junction.ParsedRef, r
 	}
 	var withDB, named []*junction.Service
 	for _, svc := range candidates {
-		if hasDatabase(svc) {
+		switch {
+		case hasDatabase(svc):
 			withDB = append(withDB, svc)
-		}
-		if parsed.Name != "" || strings.EqualFold(svc.Name, parsed.Database) {
+		case parsed.Name != "" || strings.EqualFold(svc.Name, parsed.Database):
 			named = append(named, svc)
 		}
 	}
@@ -452,14 +453,4 @@ func chooseDatabase(candidates []*junction.Service, parsed junction.ParsedRef, r
 func lineError(line int, msg string) error {
 	msg = fmt.Sprintf("Line %d: %s", line, msg)
 	return &junction.Error{Code: junction.EINVALID, Message: msg, Fields: map[string]string{"yaml": msg}}
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
