@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -83,18 +84,93 @@ func (c *Connection) Owner() string {
 	return c.Project
 }
 
-// Validate checks the name and description of a connection.
-func (c *Connection) Validate() error {
+// Validate checks the name and description of a new connection: its name follows
+// ValidateConnectionName.
+func (c *Connection) Validate() error { return c.validate(true) }
+
+// ValidateUpdate checks a connection being changed. A name kept as it was (one given before
+// the connection name rule existed) is accepted; a new name follows ValidateConnectionName.
+func (c *Connection) ValidateUpdate(previousName string) error {
+	return c.validate(strings.TrimSpace(c.Name) != previousName)
+}
+
+func (c *Connection) validate(newName bool) error {
 	c.Name = strings.TrimSpace(c.Name)
 	c.Description = strings.TrimSpace(c.Description)
 	fields := FieldErrors{}
-	if msg := validateName(c.Name); msg != "" {
+	if newName {
+		if msg := ValidateConnectionName(c.Name); msg != "" {
+			fields.Add("name", msg)
+		}
+	} else if msg := validateName(c.Name); msg != "" {
 		fields.Add("name", msg)
 	}
 	if utf8.RuneCountInString(c.Description) > MaxDescriptionLength {
 		fields.Add("description", "Use at most 1000 characters.")
 	}
 	return fields.Err()
+}
+
+// Connection names follow Choreo's rule, so that every component.yaml Junction writes passes
+// Choreo's validator: 3 to 50 characters, letters and digits with single spaces, dots,
+// hyphens or underscores between them.
+const (
+	MinConnectionNameLength = 3
+	MaxConnectionNameLength = 50
+)
+
+var connectionNamePattern = regexp.MustCompile(`^[A-Za-z0-9]+(?:[ ._-][A-Za-z0-9]+)*$`)
+
+// ConnectionNameRule describes the rule for connection names, for help texts and messages.
+const ConnectionNameRule = "3 to 50 letters and digits, with single spaces, dots, hyphens or underscores between them"
+
+// ValidateConnectionName returns what is wrong with a new connection name, or "".
+func ValidateConnectionName(name string) string {
+	switch {
+	case name == "":
+		return "Enter a name."
+	case !connectionNamePattern.MatchString(name):
+		return "Use " + ConnectionNameRule + " (Choreo's rule for connection names)."
+	case len(name) < MinConnectionNameLength || len(name) > MaxConnectionNameLength:
+		return "Use 3 to 50 characters (Choreo's rule for connection names)."
+	}
+	return ""
+}
+
+// SuggestConnectionName turns a service name into a connection name that follows the rule:
+// each run of other characters becomes one delimiter, and a short name gets "-connection".
+func SuggestConnectionName(base string) string {
+	var b strings.Builder
+	var run []rune
+	flush := func() {
+		if b.Len() > 0 && len(run) > 0 {
+			if len(run) == 1 && strings.ContainsRune(" ._-", run[0]) {
+				b.WriteRune(run[0])
+			} else {
+				b.WriteByte('-')
+			}
+		}
+		run = run[:0]
+	}
+	for _, r := range base {
+		if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			flush()
+			b.WriteRune(r)
+		} else {
+			run = append(run, r)
+		}
+	}
+	name := b.String()
+	if len(name) > MaxConnectionNameLength {
+		name = strings.TrimRight(name[:MaxConnectionNameLength], " ._-")
+	}
+	switch {
+	case name == "":
+		return "connection"
+	case len(name) < MinConnectionNameLength:
+		return name + "-connection"
+	}
+	return name
 }
 
 // Mask replaces the secret values of the connection with Masked.

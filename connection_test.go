@@ -36,16 +36,16 @@ func TestConnection_Validate(t *testing.T) {
 	}{
 		{"OK", junction.Connection{Name: "Twilio", Description: "SMS"}, "", "Twilio", "SMS"},
 		{"OKTrimmed", junction.Connection{Name: "  Twilio \t", Description: "\n SMS  "}, "", "Twilio", "SMS"},
-		{"OKNoDescription", junction.Connection{Name: "x"}, "", "x", ""},
-		{"OKName100", junction.Connection{Name: strings.Repeat("a", 100)}, "", strings.Repeat("a", 100), ""},
-		{"OKName100Runes", junction.Connection{Name: strings.Repeat("é", 100)}, "", strings.Repeat("é", 100), ""},
-		{"OKDescription1000", junction.Connection{Name: "n", Description: strings.Repeat("d", 1000)}, "", "n", strings.Repeat("d", 1000)},
-		{"OKDescription1000Runes", junction.Connection{Name: "n", Description: strings.Repeat("ü", 1000)}, "", "n", strings.Repeat("ü", 1000)},
+		{"OKNoDescription", junction.Connection{Name: "sms"}, "", "sms", ""},
+		{"OKName50", junction.Connection{Name: strings.Repeat("a", 50)}, "", strings.Repeat("a", 50), ""},
+		{"OKDescription1000", junction.Connection{Name: "sms", Description: strings.Repeat("d", 1000)}, "", "sms", strings.Repeat("d", 1000)},
+		{"OKDescription1000Runes", junction.Connection{Name: "sms", Description: strings.Repeat("ü", 1000)}, "", "sms", strings.Repeat("ü", 1000)},
 		{"ErrNameEmpty", junction.Connection{Name: ""}, "name", "", ""},
 		{"ErrNameBlank", junction.Connection{Name: "   "}, "name", "", ""},
-		{"ErrName101", junction.Connection{Name: strings.Repeat("a", 101)}, "name", "", ""},
-		{"ErrName101Runes", junction.Connection{Name: strings.Repeat("é", 101)}, "name", "", ""},
-		{"ErrDescription1001", junction.Connection{Name: "n", Description: strings.Repeat("d", 1001)}, "description", "", ""},
+		{"ErrName51", junction.Connection{Name: strings.Repeat("a", 51)}, "name", "", ""},
+		{"ErrNameShort", junction.Connection{Name: "db"}, "name", "", ""},
+		{"ErrNameUnicode", junction.Connection{Name: strings.Repeat("é", 5)}, "name", "", ""},
+		{"ErrDescription1001", junction.Connection{Name: "sms", Description: strings.Repeat("d", 1001)}, "description", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,6 +71,74 @@ func TestConnection_Validate(t *testing.T) {
 		require.Contains(t, fields, "name")
 		require.Contains(t, fields, "description")
 	})
+}
+
+// TestValidateConnectionName is Choreo's validator rule for connection names: 3 to 50
+// characters, letters and digits with single delimiters (_ - . or space) between them.
+func TestValidateConnectionName(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ok   bool
+	}{
+		{"abc", true}, {"Twilio", true}, {"orders-db", true}, {"valid_connection_name", true},
+		{"valid connection name-v1.1", true}, {"Valid Connection Name", true}, {"a1.b2_c3-d4 e5", true},
+		{"123", true}, {strings.Repeat("x", 50), true}, {"a" + strings.Repeat("-b", 24) + "c", true},
+		{"", false}, {"ab", false}, {"a", false}, {strings.Repeat("x", 51), false},
+		{"invalid__connection_name", false}, {"a--b", false}, {"a  b", false}, {"a_-b", false}, {"a. b", false},
+		{"-abc", false}, {"abc-", false}, {"_abc", false}, {"abc.", false}, {" abc", false}, {"abc ", false},
+		{"invalid connection name-v1.1.", false}, {"Invalid Connection Name_", false},
+		{"twilio!", false}, {"a/b/c", false}, {"naïve", false}, {"tab\tname", false}, {"new\nline", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := junction.ValidateConnectionName(tt.name)
+			if tt.ok {
+				require.Empty(t, msg)
+			} else {
+				require.NotEmpty(t, msg)
+			}
+		})
+	}
+}
+
+func TestConnection_ValidateUpdate(t *testing.T) {
+	t.Run("OKOldNameKept", func(t *testing.T) {
+		for _, old := range []string{"x", "db", "Twilio (SMS)", strings.Repeat("é", 100)} {
+			c := junction.Connection{Name: old, Description: "now described"}
+			require.NoError(t, c.ValidateUpdate(old), "a name given before the rule keeps working: %q", old)
+		}
+	})
+	t.Run("OKRenamed", func(t *testing.T) {
+		c := junction.Connection{Name: " sms-gateway "}
+		require.NoError(t, c.ValidateUpdate("x"))
+		require.Equal(t, "sms-gateway", c.Name)
+	})
+	t.Run("ErrRenamedInvalid", func(t *testing.T) {
+		for _, name := range []string{"db", "Twilio (SMS)", "X"} {
+			c := junction.Connection{Name: name}
+			err := c.ValidateUpdate("x")
+			require.Equal(t, junction.EINVALID, junction.ErrorCode(err), name)
+			require.Contains(t, junction.ErrorFields(err)["name"], "Choreo", name)
+		}
+	})
+	t.Run("ErrOldNameBlankOrLong", func(t *testing.T) {
+		c := junction.Connection{Name: strings.Repeat("a", 101)}
+		require.Contains(t, junction.ErrorFields(c.ValidateUpdate(strings.Repeat("a", 101))), "name")
+	})
+}
+
+func TestSuggestConnectionName(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"Twilio", "Twilio"}, {"Google Maps", "Google Maps"}, {"orders-db", "orders-db"},
+		{"Twilio (SMS)", "Twilio-SMS"}, {"  Orders  API  ", "Orders-API"}, {"a__b", "a-b"}, {"Ünïcode Søk", "n-code S-k"},
+		{"db", "db-connection"}, {"", "connection"}, {"!!!", "connection"}, {"x", "x-connection"},
+		{strings.Repeat("ab ", 30), strings.Repeat("ab ", 16) + "ab"},
+	} {
+		t.Run(tt.in, func(t *testing.T) {
+			got := junction.SuggestConnectionName(tt.in)
+			require.Equal(t, tt.want, got)
+			require.Empty(t, junction.ValidateConnectionName(got), "a suggestion follows the rule")
+		})
+	}
 }
 
 // threeEndpoints is a third-party service whose "eu" endpoint may serve both environments.

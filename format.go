@@ -156,7 +156,7 @@ func FormatJS(vars []EnvVar) (string, error) {
 		sort.Strings(secrets)
 		return "", &Error{Code: EINVALID, Fields: fields, Message: fmt.Sprintf(
 			"config.js goes to browsers, which must never receive a secret, and %s %s: unmap %s or read the variables on a server (format=json).",
-			strings.Join(secrets, ", "), plural(len(secrets), "is a secret parameter", "are secret parameters"), plural(len(secrets), "it", "them"))}
+			strings.Join(secrets, ", "), oneOrMany(len(secrets), "is a secret parameter", "are secret parameters"), oneOrMany(len(secrets), "it", "them"))}
 	}
 	// json.Marshal sorts the keys and escapes <, >, &, U+2028 and U+2029.
 	body, err := json.MarshalIndent(values, "", "  ")
@@ -166,7 +166,7 @@ func FormatJS(vars []EnvVar) (string, error) {
 	return "window.configs = " + string(body) + ";\n", nil
 }
 
-func plural(n int, one, many string) string {
+func oneOrMany(n int, one, many string) string {
 	if n == 1 {
 		return one
 	}

@@ -148,13 +148,32 @@ type EnvVar struct {
 
 // ImportStep is what importing one connection reference does.
 type ImportStep struct {
-	Reference    string          `json:"reference"`
-	Line         int             `json:"line"`
-	ConnectionID string          `json:"connection_id"`
-	ServiceID    string          `json:"service_id"`
-	Created      bool            `json:"created"`
-	Mappings     []ImportMapping `json:"mappings"`
+	Reference    string `json:"reference"`
+	Line         int    `json:"line"`
+	ConnectionID string `json:"connection_id"`
+	// Connection is the name of the connection the reference maps.
+	Connection string `json:"connection"`
+	ServiceID  string `json:"service_id"`
+	// Match says how the reference found its connection: one of the ImportMatch values.
+	Match    string          `json:"match"`
+	Created  bool            `json:"created"`
+	Mappings []ImportMapping `json:"mappings"`
 }
+
+// How an imported reference finds its connection.
+const (
+	// ImportMatchConnectionID: a serviceReferences connectionConfig is the Connection ID of a
+	// connection the component may use.
+	ImportMatchConnectionID = "connection_id"
+	// ImportMatchConnectionName: a connection reference names a connection the component may use.
+	ImportMatchConnectionName = "connection_name"
+	// ImportMatchService: the reference's service resolved in the catalog, and the component
+	// may already use a connection to it (service references only).
+	ImportMatchService = "service"
+	// ImportMatchCreated: the service resolved in the catalog; applying creates a component
+	// connection to it.
+	ImportMatchCreated = "created"
+)
 
 // ImportMapping is one variable an import sets, with the name it had before ("" if none).
 type ImportMapping struct {
@@ -191,11 +210,14 @@ type MappingService interface {
 	Env(ctx context.Context, project, component, environment string, reveal bool) ([]EnvVar, error)
 
 	// ExportComponentYAML writes the component's mapped connections as a Choreo
-	// component.yaml of schema "1.1" or "1.2".
-	ExportComponentYAML(ctx context.Context, project, component, schema string) ([]byte, error)
-	// ImportComponentYAML applies a parsed component.yaml in one transaction, or with dryRun
-	// only says what it would do: references are matched by connection name among the
-	// connections the component may use, else resolved in the catalog and connected.
+	// component.yaml of schema "1.0", "1.1" or "1.2" (see MarshalComponentYAML).
+	ExportComponentYAML(ctx context.Context, project, component, schema string) (*ChoreoExport, error)
+	// ImportComponentYAML applies a parsed Choreo file in one transaction, or with dryRun
+	// only says what it would do. A connection reference is matched by connection name, a
+	// service reference by Connection ID (connectionConfig), among the connections the
+	// component may use; else its service is resolved in the catalog, and a service reference
+	// reuses a connection the component may use to it. What remains is connected as a new
+	// component connection. A file without references changes nothing (no steps).
 	ImportComponentYAML(ctx context.Context, project, component string, imp *ChoreoImport, dryRun bool) ([]ImportStep, error)
 
 	CreateRuntimeToken(ctx context.Context, project, component, environment string) (*RuntimeToken, string, error)

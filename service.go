@@ -270,6 +270,82 @@ func (s *Service) EndpointsFor(env string) []Endpoint {
 	return out
 }
 
+// Versions of internal and third-party services follow Choreo's rule, so that the
+// references Junction writes pass Choreo's validator: v1, v1.2, V2.0.1…
+var choreoVersionPattern = regexp.MustCompile(`^[vV][0-9]+(?:\.[0-9]+)*$`)
+
+// ValidateVersion returns what is wrong with the version of an internal or third-party
+// service, or "".
+func ValidateVersion(v string) string {
+	if len(v) > 32 {
+		return "Use at most 32 characters."
+	}
+	if !choreoVersionPattern.MatchString(v) {
+		return "Use v and a number, such as v1 or v1.2 (Choreo's rule for versions); an API date such as 2010-04-01 can go in the description."
+	}
+	return ""
+}
+
+// MajorVersion returns the major version of a version such as v1.2 or 1.0, lower-cased with
+// its v ("v1"), or "" when v is not a version.
+func MajorVersion(v string) string {
+	v = strings.TrimPrefix(strings.TrimPrefix(v, "v"), "V")
+	major, _, _ := strings.Cut(v, ".")
+	if major == "" || strings.Trim(major, "0123456789") != "" {
+		return ""
+	}
+	return "v" + major
+}
+
+// ChooseVersion picks, among versions, the one a reference to want means: the same version
+// (ignoring case and a missing v), else the highest version of the same major version, as
+// Choreo routes a major version to its latest minor. It returns -1 when none matches.
+func ChooseVersion(versions []string, want string) int {
+	norm := func(v string) string { return strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(v, "v"), "V")) }
+	for i, v := range versions {
+		if norm(v) == norm(want) {
+			return i
+		}
+	}
+	major := MajorVersion(want)
+	best := -1
+	for i, v := range versions {
+		if major == "" || MajorVersion(v) != major {
+			continue
+		}
+		if best < 0 || compareVersions(norm(v), norm(versions[best])) > 0 {
+			best = i
+		}
+	}
+	return best
+}
+
+// compareVersions orders dotted numbers: 1.10 after 1.9; a part that is not a number sorts
+// first.
+func compareVersions(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) || i < len(pb); i++ {
+		var x, y int64 = -1, -1
+		if i < len(pa) {
+			if n, err := strconv.ParseInt(pa[i], 10, 64); err == nil {
+				x = n
+			}
+		}
+		if i < len(pb) {
+			if n, err := strconv.ParseInt(pb[i], 10, 64); err == nil {
+				y = n
+			}
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
 var (
 	versionPattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$`)
 	identifierPattern   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -287,7 +363,15 @@ const (
 
 // Validate normalises the service and checks it against the rules of its kind. envs are the
 // environments that exist; every environment a service names must be one of them.
-func (s *Service) Validate(envs []string) error {
+func (s *Service) Validate(envs []string) error { return s.validate(envs, true) }
+
+// ValidateUpdate checks a service being changed. A version kept as it was (one given before
+// the version rule existed) is accepted; a new one follows ValidateVersion.
+func (s *Service) ValidateUpdate(envs []string, previousVersion string) error {
+	return s.validate(envs, strings.TrimSpace(s.Version) != previousVersion)
+}
+
+func (s *Service) validate(envs []string, newVersion bool) error {
 	s.Name = strings.TrimSpace(s.Name)
 	s.Version = strings.TrimSpace(s.Version)
 	s.Description = strings.TrimSpace(s.Description)
@@ -302,8 +386,12 @@ func (s *Service) Validate(envs []string) error {
 	switch {
 	case s.Version == "" && s.Kind != KindDatabase:
 		fields.Add("version", "Enter a version, such as v1.")
+	case s.Version != "" && s.Kind != KindDatabase && newVersion:
+		if msg := ValidateVersion(s.Version); msg != "" {
+			fields.Add("version", msg)
+		}
 	case s.Version != "" && !versionPattern.MatchString(s.Version):
-		fields.Add("version", "Use up to 32 letters, digits, dots, hyphens and underscores, such as v1 or 2010-04-01.")
+		fields.Add("version", "Use up to 32 letters, digits, dots, hyphens and underscores, such as v1.")
 	}
 	if utf8.RuneCountInString(s.Description) > MaxDescriptionLength {
 		fields.Add("description", "Use at most 1000 characters.")

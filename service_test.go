@@ -76,9 +76,9 @@ func TestService_Validate_Common(t *testing.T) {
 	for _, base := range []func() *junction.Service{validInternal, validThirdParty, validDatabase} {
 		kind := base().Kind
 		t.Run(string(kind), func(t *testing.T) {
-			versionField := "version"
+			versionField, dateField := "version", "version"
 			if kind == junction.KindDatabase {
-				versionField = "" // a database needs no version
+				versionField, dateField = "", "" // a database needs no version, and it is not in references
 			}
 			runValidationCases(t, base, []validationCase{
 				{"OK", func(*junction.Service) {}, ""},
@@ -87,9 +87,10 @@ func TestService_Validate_Common(t *testing.T) {
 				{"OKName100Runes", func(s *junction.Service) { s.Name = strings.Repeat("é", 100) }, ""},
 				{"ErrName101Runes", func(s *junction.Service) { s.Name = strings.Repeat("é", 101) }, "name"},
 				{"NoVersion", func(s *junction.Service) { s.Version = "" }, versionField},
-				{"OKVersionDate", func(s *junction.Service) { s.Version = "2010-04-01" }, ""},
-				{"OKVersion32", func(s *junction.Service) { s.Version = strings.Repeat("a", 32) }, ""},
-				{"ErrVersion33", func(s *junction.Service) { s.Version = strings.Repeat("a", 33) }, "version"},
+				{"VersionDate", func(s *junction.Service) { s.Version = "2010-04-01" }, dateField},
+				{"OKVersion32", func(s *junction.Service) { s.Version = "v" + strings.Repeat("1", 31) }, ""},
+				{"ErrVersion33", func(s *junction.Service) { s.Version = "v" + strings.Repeat("1", 32) }, "version"},
+				{"OKVersionMinor", func(s *junction.Service) { s.Version = "V2.1" }, ""},
 				{"ErrVersionSpace", func(s *junction.Service) { s.Version = "v 1" }, "version"},
 				{"ErrVersionLeadingDot", func(s *junction.Service) { s.Version = ".v1" }, "version"},
 				{"ErrVersionSlash", func(s *junction.Service) { s.Version = "v1/2" }, "version"},
@@ -650,5 +651,45 @@ func TestValidateURLPort(t *testing.T) {
 		"https://h:0": false, "https://h:65536": false, "https://h:99999": false, "https://:80": false,
 	} {
 		require.Equal(t, ok, junction.ValidateURL(raw) == "", raw)
+	}
+}
+
+// TestValidateVersion is Choreo's rule for third-party and endpoint versions: [vV]\d+(\.\d+)*.
+func TestValidateVersion(t *testing.T) {
+	for _, tt := range []struct {
+		version string
+		ok      bool
+	}{
+		{"v1", true}, {"V1", true}, {"v0", true}, {"v1.2", true}, {"v1.2.3", true}, {"v10.0.1.7", true}, {"v2022", true},
+		{"", false}, {"1", false}, {"1.0", false}, {"v", false}, {"v1.", false}, {"v1..2", false}, {"v1.a", false},
+		{"2010-04-01", false}, {"v1-beta", false}, {"v 1", false}, {".v1", false}, {"vv1", false}, {"v1/2", false},
+		{"v" + strings.Repeat("1", 32), false},
+	} {
+		t.Run(tt.version, func(t *testing.T) {
+			msg := junction.ValidateVersion(tt.version)
+			if tt.ok {
+				require.Empty(t, msg)
+			} else {
+				require.NotEmpty(t, msg)
+			}
+		})
+	}
+}
+
+func TestMajorAndChooseVersion(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"v1", "v1"}, {"V1.2", "v1"}, {"1.0", "v1"}, {"v10.3", "v10"}, {"", ""}, {"2010-04-01", ""}, {"vx", ""},
+	} {
+		require.Equal(t, tt.want, junction.MajorVersion(tt.in), tt.in)
+	}
+	versions := []string{"v1", "v1.2", "v1.10", "v2", "2010-04-01"}
+	for _, tt := range []struct {
+		want  string
+		index int
+	}{
+		{"v1", 0}, {"V1", 0}, {"1", 0}, {"v1.2", 1}, {"v1.0", 2}, {"v1.5", 2}, {"v2.0", 3}, {"v2", 3},
+		{"2010-04-01", 4}, {"v3", -1}, {"", -1},
+	} {
+		require.Equal(t, tt.index, junction.ChooseVersion(versions, tt.want), "version %q", tt.want)
 	}
 }

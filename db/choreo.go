@@ -2,11 +2,12 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/junction-dev/junction"
@@ -18,9 +19,9 @@ import (
 var errDryRun = errors.New("dry run")
 
 // ExportComponentYAML implements junction.MappingService.
-func (s *MappingService) ExportComponentYAML(ctx context.Context, project, component, schema string) (out []byte, err error) {
-	if schema != "1.1" && schema != "1.2" {
-		return nil, &junction.Error{Code: junction.EINVALID, Message: "schema must be 1.1 or 1.2.", Fields: map[string]string{"schema": "Use 1.1 or 1.2."}}
+func (s *MappingService) ExportComponentYAML(ctx context.Context, project, component, schema string) (out *junction.ChoreoExport, err error) {
+	if !slices.Contains(junction.ChoreoSchemas, schema) {
+		return nil, &junction.Error{Code: junction.EINVALID, Message: "schema must be 1.0, 1.1 or 1.2.", Fields: map[string]string{"schema": "Use 1.0, 1.1 or 1.2."}}
 	}
 	err = s.db.inTx(ctx, false, func(tx *Tx) error {
 		_, c, err := s.component(ctx, tx, project, component)
@@ -45,7 +46,7 @@ func (s *MappingService) ExportComponentYAML(ctx context.Context, project, compo
 				if err != nil {
 					return err
 				}
-				cc = &junction.ChoreoConnection{Name: r.c.Name, Service: svc, Env: map[string]string{}}
+				cc = &junction.ChoreoConnection{ID: r.c.ID, Name: r.c.Name, Service: svc, Env: map[string]string{}}
 				byConn[m.ConnectionID] = cc
 				order = append(order, m.ConnectionID)
 			}
@@ -62,6 +63,42 @@ func (s *MappingService) ExportComponentYAML(ctx context.Context, project, compo
 	return out, err
 }
 
+// importer holds what an import knows of the component while it runs.
+type importer struct {
+	s      *MappingService
+	tx     *Tx
+	user   *junction.User
+	p      *junction.Project
+	c      *junction.Component
+	usable []*connectionRow // the connections the component may use, its own first
+}
+
+func (im *importer) loadUsable(ctx context.Context) error {
+	rows, err := im.tx.QueryContext(ctx, connectionSelect+` WHERE c.component_id = ? OR (c.project_id = ? AND c.scope = 'project')
+		ORDER BY c.scope DESC, c.created_at, c.id`, im.c.ID, im.p.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanConnection(rows)
+		if err != nil {
+			return err
+		}
+		im.usable = append(im.usable, r)
+	}
+	return rows.Err()
+}
+
+func (im *importer) find(match func(*connectionRow) bool) *connectionRow {
+	for _, r := range im.usable {
+		if match(r) {
+			return r
+		}
+	}
+	return nil
+}
+
 // ImportComponentYAML implements junction.MappingService.
 func (s *MappingService) ImportComponentYAML(ctx context.Context, project, component string, imp *junction.ChoreoImport, dryRun bool) (steps []junction.ImportStep, err error) {
 	user, err := caller(ctx)
@@ -76,6 +113,13 @@ func (s *MappingService) ImportComponentYAML(ctx context.Context, project, compo
 		if !p.Role.CanWrite() {
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot import mappings.")
 		}
+		if len(imp.References) == 0 {
+			return nil // nothing to import: nothing is written
+		}
+		im := &importer{s: s, tx: tx, user: user, p: p, c: c}
+		if err := im.loadUsable(ctx); err != nil {
+			return err
+		}
 		existing, err := mappingsOf(ctx, tx, c.ID)
 		if err != nil {
 			return err
@@ -88,39 +132,27 @@ func (s *MappingService) ImportComponentYAML(ctx context.Context, project, compo
 			names[m.ConnectionID][m.Parameter] = m.Env
 		}
 		conns := map[string]junction.MappedConnection{}
-		lines := map[string]int{}
+		refs := map[string]junction.ChoreoReference{} // the reference that maps each connection
 		for _, ref := range imp.References {
-			step := junction.ImportStep{Reference: ref.Name, Line: ref.Line}
-			r, err := scanConnection(tx.QueryRowContext(ctx, connectionSelect+` WHERE lower(c.name) = lower(?)
-				AND (c.component_id = ? OR (c.project_id = ? AND c.scope = 'project')) ORDER BY c.scope DESC LIMIT 1`, ref.Name, c.ID, p.ID))
-			if errors.Is(err, sql.ErrNoRows) {
-				svcID, err := s.resolveRef(ctx, tx, ref)
-				if err != nil {
-					return err
-				}
-				conn := &junction.Connection{Name: ref.Name, Project: p.Handle, Component: c.Handle, Service: junction.ServiceRef{ID: svcID}}
-				if err := s.connections.createConnection(ctx, tx, user, conn); err != nil {
-					return lineError(ref.Line, junction.ErrorMessage(err))
-				}
-				step.Created = true
-				if r, err = scanConnection(tx.QueryRowContext(ctx, connectionSelect+` WHERE c.id = ?`, conn.ID)); err != nil {
-					return err
-				}
-			} else if err != nil {
+			r, step, err := im.resolve(ctx, ref)
+			if err != nil {
 				return err
+			}
+			if first, dup := refs[r.c.ID]; dup {
+				return lineError(ref.Line, fmt.Sprintf("%s resolves to connection %s (%s), which line %d already maps.", ref.Ref(), r.c.Name, r.c.ID, first.Line))
 			}
 			conn, err := s.connections.build(ctx, tx, r, p.Role, false)
 			if err != nil {
 				return err
 			}
-			step.ConnectionID, step.ServiceID = conn.ID, conn.Service.ID
+			step.ConnectionID, step.Connection, step.ServiceID = conn.ID, conn.Name, conn.Service.ID
 			mc := junction.MappedConnection{Name: conn.Name}
 			for _, prm := range conn.Parameters {
 				mc.Parameters = append(mc.Parameters, prm.Name)
 			}
-			for key, line := range ref.EnvLines {
+			for _, key := range slices.Sorted(maps.Keys(ref.EnvLines)) {
 				if !slices.Contains(mc.Parameters, key) {
-					return lineError(line, fmt.Sprintf("Connection %s has no parameter %q.", ref.Name, key))
+					return lineError(ref.EnvLines[key], fmt.Sprintf("Connection %s has no parameter %q; it has %s.", conn.Name, key, strings.Join(mc.Parameters, ", ")))
 				}
 			}
 			previous := names[conn.ID]
@@ -128,12 +160,12 @@ func (s *MappingService) ImportComponentYAML(ctx context.Context, project, compo
 			for _, prm := range mc.Parameters {
 				env, ok := ref.Env[prm]
 				if !ok {
-					env = junction.ChoreoDefaultEnvName(ref.Name, prm)
+					env = junction.ChoreoDefaultEnvName(conn.Name, prm)
 				}
 				names[conn.ID][prm] = env
 				step.Mappings = append(step.Mappings, junction.ImportMapping{Parameter: prm, Env: env, Previous: previous[prm]})
 			}
-			lines[conn.ID] = ref.Line
+			refs[conn.ID] = ref
 			conns[conn.ID] = mc
 			steps = append(steps, step)
 		}
@@ -156,11 +188,7 @@ func (s *MappingService) ImportComponentYAML(ctx context.Context, project, compo
 			conns[id] = mc
 		}
 		if err := junction.ValidateComponentMappings(conns, names); err != nil {
-			for key, msg := range junction.ErrorFields(err) {
-				id, _, _ := strings.Cut(key, ".")
-				return lineError(lines[id], conns[id].Name+": "+msg)
-			}
-			return err
+			return mappingLineError(err, conns, refs)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM mappings WHERE component_id = ?`, c.ID); err != nil {
 			return err
@@ -178,40 +206,248 @@ func (s *MappingService) ImportComponentYAML(ctx context.Context, project, compo
 	if errors.Is(err, errDryRun) {
 		err = nil
 	}
-	return steps, err
+	if err != nil {
+		return nil, err
+	}
+	if steps == nil {
+		steps = []junction.ImportStep{}
+	}
+	return steps, nil
 }
 
-// resolveRef finds the catalog service a resourceRef names, among those the caller sees.
-func (s *MappingService) resolveRef(ctx context.Context, tx *Tx, ref junction.ChoreoReference) (string, error) {
-	parsed, err := junction.ParseResourceRef(ref.ResourceRef)
-	if err != nil {
-		return "", lineError(ref.Line, err.Error())
+// mappingLineError reports the first mapping error of the file, by line: the line of the
+// entry that names the variable, else of the reference.
+func mappingLineError(err error, conns map[string]junction.MappedConnection, refs map[string]junction.ChoreoReference) error {
+	type found struct {
+		line int
+		msg  string
 	}
-	var query string
-	var args []any
+	var all []found
+	for key, msg := range junction.ErrorFields(err) {
+		id, param, _ := strings.Cut(key, ".")
+		ref, ok := refs[id]
+		if !ok {
+			continue // the other side of a clash: its file entry reports it
+		}
+		line := ref.Line
+		if l, ok := ref.EnvLines[param]; ok {
+			line = l
+		}
+		all = append(all, found{line, conns[id].Name + " " + param + ": " + msg})
+	}
+	if len(all) == 0 {
+		return err
+	}
+	sort.Slice(all, func(i, j int) bool {
+		return all[i].line < all[j].line || all[i].line == all[j].line && all[i].msg < all[j].msg
+	})
+	return lineError(all[0].line, all[0].msg)
+}
+
+// resolve finds the connection a reference means, creating a component connection to its
+// service when the component may use none.
+func (im *importer) resolve(ctx context.Context, ref junction.ChoreoReference) (*connectionRow, junction.ImportStep, error) {
+	step := junction.ImportStep{Reference: ref.Name, Line: ref.Line}
+	if ref.ServiceReference() {
+		if r := im.find(func(r *connectionRow) bool { return r.c.ID == ref.ConnectionConfig }); r != nil {
+			step.Match = junction.ImportMatchConnectionID
+			return r, step, nil
+		}
+	} else if r := im.find(func(r *connectionRow) bool { return strings.EqualFold(r.c.Name, ref.Name) }); r != nil {
+		step.Match = junction.ImportMatchConnectionName
+		return r, step, nil
+	}
+	svc, err := im.resolveService(ctx, ref)
+	if err != nil {
+		return nil, step, err
+	}
+	name := ref.Name
+	if ref.ServiceReference() {
+		// Importing a Choreo file again finds the connection the first import made.
+		if r := im.find(func(r *connectionRow) bool { return r.c.Service.ID == svc.ID }); r != nil {
+			step.Match = junction.ImportMatchService
+			return r, step, nil
+		}
+		name = im.freeName(junction.SuggestConnectionName(svc.Name))
+	}
+	conn := &junction.Connection{Name: name, Project: im.p.Handle, Component: im.c.Handle, Service: junction.ServiceRef{ID: svc.ID}}
+	if err := im.s.connections.createConnection(ctx, im.tx, im.user, conn); err != nil {
+		if junction.ErrorCode(err) == junction.EINTERNAL {
+			return nil, step, err
+		}
+		msg := junction.ErrorMessage(err)
+		if field := junction.ErrorFields(err)["name"]; field != "" {
+			msg = fmt.Sprintf("A new connection named %q: %s", name, field)
+		}
+		return nil, step, lineError(ref.Line, msg)
+	}
+	r, err := scanConnection(im.tx.QueryRowContext(ctx, connectionSelect+` WHERE c.id = ?`, conn.ID))
+	if err != nil {
+		return nil, step, err
+	}
+	im.usable = append(im.usable, r)
+	step.Match, step.Created = junction.ImportMatchCreated, true
+	return r, step, nil
+}
+
+// freeName returns base, or base with a number, so that no connection the component may use
+// has the name.
+func (im *importer) freeName(base string) string {
+	name := base
+	for n := 2; im.find(func(r *connectionRow) bool { return strings.EqualFold(r.c.Name, name) }) != nil; n++ {
+		suffix := "-" + strconv.Itoa(n)
+		name = strings.TrimRight(base[:min(len(base), junction.MaxConnectionNameLength-len(suffix))], " ._-") + suffix
+	}
+	return name
+}
+
+// resolveService finds the catalog service a reference names, among the listed services the
+// caller sees. An internal service is found by project (the importing one when the reference
+// gives none), component and version, preferring the same endpoint id, which may differ
+// between installations; a third-party service by name and version; a database by server
+// (its service name) and database name. A version matches itself, else the latest minor
+// version of its major version (v1.0 finds v1).
+func (im *importer) resolveService(ctx context.Context, ref junction.ChoreoReference) (*junction.Service, error) {
+	parsed, err := ref.Service()
+	if err != nil {
+		return nil, lineError(ref.Line, err.Error())
+	}
+	query := serviceSelect + ` WHERE s.unlisted = 0 AND ` + visibleTo("s")
+	args := []any{im.user.IsAdmin, im.user.ID}
 	switch parsed.Kind {
 	case junction.KindInternal:
-		// The endpoint id may differ between installations: project, component and version decide.
-		query, args = `SELECT s.id FROM services s JOIN components k ON k.id = s.component_id JOIN projects p ON p.id = s.project_id
-			WHERE s.kind = 'internal' AND p.handle = ? AND k.handle = ? AND s.version = ? AND s.unlisted = 0 ORDER BY s.name LIMIT 1`,
-			[]any{parsed.Project, parsed.Component, parsed.Version}
+		project := parsed.Project
+		if project == "" {
+			project = im.p.Handle
+		}
+		query += ` AND s.kind = 'internal' AND p.handle = ? AND c.handle = ?`
+		args = append(args, project, parsed.Component)
 	case junction.KindThirdParty:
-		query, args = `SELECT id FROM services WHERE kind = 'third-party' AND name = ? COLLATE NOCASE AND version = ? AND unlisted = 0 LIMIT 1`,
-			[]any{parsed.Name, parsed.Version}
+		query += ` AND s.kind = 'third-party' AND s.name = ? COLLATE NOCASE`
+		args = append(args, parsed.Name)
 	default:
-		query, args = `SELECT id FROM services WHERE kind = 'database' AND name = ? COLLATE NOCASE AND unlisted = 0 LIMIT 1`, []any{parsed.Name}
+		query += ` AND s.kind = 'database'`
+		if parsed.Name != "" {
+			query += ` AND s.name = ? COLLATE NOCASE`
+			args = append(args, parsed.Name)
+		}
 	}
-	var id string
-	err = tx.QueryRowContext(ctx, query, args...).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", lineError(ref.Line, fmt.Sprintf("No connection is named %q and %s matches no service in the catalog.", ref.Name, ref.ResourceRef))
-	} else if err != nil {
-		return "", err
+	rows, err := im.tx.QueryContext(ctx, query+` ORDER BY s.name, s.id`, args...)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := findService(ctx, tx, id); err != nil {
-		return "", lineError(ref.Line, fmt.Sprintf("%s matches no service you can see.", ref.ResourceRef))
+	var candidates []*junction.Service
+	for rows.Next() {
+		svc, err := scanService(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		candidates = append(candidates, svc)
 	}
-	return id, nil
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	switch parsed.Kind {
+	case junction.KindDatabase:
+		candidates, err = chooseDatabase(candidates, parsed, ref)
+		if err != nil {
+			return nil, err
+		}
+	default:
+		candidates = chooseVersion(candidates, parsed.Version)
+		if parsed.Kind == junction.KindInternal && len(candidates) > 1 {
+			if candidates, err = im.chooseEndpoint(candidates, parsed, ref); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(candidates) == 0 {
+		if ref.ServiceReference() {
+			return nil, lineError(ref.Line, fmt.Sprintf("connectionConfig %s is not the Connection ID of a connection this component may use, and %s matches no service in the catalog.", ref.ConnectionConfig, ref.Name))
+		}
+		return nil, lineError(ref.Line, fmt.Sprintf("No connection is named %q and %s matches no service in the catalog.", ref.Name, ref.ResourceRef))
+	}
+	return candidates[0], nil
+}
+
+// chooseEndpoint picks among the endpoints one component publishes in one version: the one
+// with the reference's endpoint id; else, for a service reference, one the component already
+// uses; else the reference is ambiguous.
+func (im *importer) chooseEndpoint(candidates []*junction.Service, parsed junction.ParsedRef, ref junction.ChoreoReference) ([]*junction.Service, error) {
+	for _, svc := range candidates {
+		if junction.EndpointRefID(svc.ID) == parsed.EndpointID {
+			return []*junction.Service{svc}, nil
+		}
+	}
+	if ref.ServiceReference() {
+		for _, svc := range candidates {
+			if im.find(func(r *connectionRow) bool { return r.c.Service.ID == svc.ID }) != nil {
+				return []*junction.Service{svc}, nil
+			}
+		}
+	}
+	var endpoints []string
+	for _, svc := range candidates {
+		endpoints = append(endpoints, fmt.Sprintf("%s (%s)", svc.Name, junction.EndpointRefID(svc.ID)))
+	}
+	return nil, lineError(ref.Line, fmt.Sprintf("%s: %s/%s %s publishes several endpoints, %s, and none has the endpoint id %q: use the id of the one you mean.",
+		ref.Ref(), candidates[0].Project, candidates[0].Component, candidates[0].Version, strings.Join(endpoints, ", "), parsed.EndpointID))
+}
+
+// chooseVersion keeps the candidates of the version a reference means (junction.ChooseVersion).
+func chooseVersion(candidates []*junction.Service, want string) []*junction.Service {
+	versions := make([]string, len(candidates))
+	for i, svc := range candidates {
+		versions[i] = svc.Version
+	}
+	i := junction.ChooseVersion(versions, want)
+	if i < 0 {
+		return nil
+	}
+	var out []*junction.Service
+	for _, svc := range candidates {
+		if svc.Version == versions[i] {
+			out = append(out, svc)
+		}
+	}
+	return out
+}
+
+// chooseDatabase picks the database service a reference means. With a server, the services of
+// that name, those with the database name first (database names may differ between
+// installations); without one, the services whose database has that name, else whose name it
+// is. Two servers with that database are ambiguous.
+func chooseDatabase(candidates []*junction.Service, parsed junction.ParsedRef, ref junction.ChoreoReference) ([]*junction.Service, error) {
+	hasDatabase := func(svc *junction.Service) bool {
+		for _, vals := range svc.Values {
+			if strings.EqualFold(vals[junction.ParamDatabaseName], parsed.Database) {
+				return true
+			}
+		}
+		return false
+	}
+	var withDB, named []*junction.Service
+	for _, svc := range candidates {
+		switch {
+		case hasDatabase(svc):
+			withDB = append(withDB, svc)
+		case parsed.Name != "" || strings.EqualFold(svc.Name, parsed.Database):
+			named = append(named, svc)
+		}
+	}
+	if parsed.Name != "" {
+		return append(withDB, named...), nil
+	}
+	if len(withDB) > 1 {
+		servers := make([]string, len(withDB))
+		for i, svc := range withDB {
+			servers[i] = svc.Name
+		}
+		return nil, lineError(ref.Line, fmt.Sprintf("%s is a database of %s: name the server, as database:<server>/%s.", ref.Ref(), strings.Join(servers, " and "), parsed.Database))
+	}
+	return append(withDB, named...), nil
 }
 
 func lineError(line int, msg string) error {

@@ -428,13 +428,14 @@ func (s *ConnectionService) UpdateConnection(ctx context.Context, id string, upd
 		if !p.Role.CanWrite() {
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change connections.")
 		}
+		previousName := r.c.Name
 		if upd.Name != nil {
 			r.c.Name = *upd.Name
 		}
 		if upd.Description != nil {
 			r.c.Description = *upd.Description
 		}
-		if err := r.c.Validate(); err != nil {
+		if err := r.c.ValidateUpdate(previousName); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE connections SET name = ?, description = ?, updated_at = ? WHERE id = ?`,

@@ -896,13 +896,13 @@ func TestConnectionService_Rotate(t *testing.T) {
 	none := f.mustCreateService(t, f.developer, withSecurity(internalService("shop", "inventory", "Open API", junction.VisibilityOrganization), junction.SecurityNone))
 	tp := f.mustCreateService(t, f.admin, thirdPartyService("Twilio"))
 
-	a := f.connect(t, f.developer, "shop", "", stock.ID, "a")
-	b := f.connect(t, f.developer, "shop", "", pricing.ID, "b")
+	a := f.connect(t, f.developer, "shop", "", stock.ID, "conn-a")
+	b := f.connect(t, f.developer, "shop", "", pricing.ID, "conn-b")
 	comp := f.connect(t, f.developer, "shop", "orders", stock.ID, "comp")
 	billing := f.connect(t, f.otherDev, "billing", "", stock.ID, "billing")
 	dev := f.connect(t, f.developer, "shop", "inventory", devOnly.ID, "dev")
 	noneConn := f.connect(t, f.developer, "shop", "", none.ID, "none")
-	tpConn := f.connect(t, f.developer, "shop", "", tp.ID, "tp")
+	tpConn := f.connect(t, f.developer, "shop", "", tp.ID, "tp-conn")
 
 	beforeA, beforeB, beforeComp, beforeBilling := f.reveal(t, a.ID), f.reveal(t, b.ID), f.reveal(t, comp.ID), f.reveal(t, billing.ID)
 
@@ -1494,7 +1494,7 @@ func TestConnectionService_Concurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			component := []string{"", "orders", "inventory"}[i%3]
-			c := &junction.Connection{Name: fmt.Sprintf("c%d", i), Project: "shop", Component: component, Service: junction.ServiceRef{ID: svc.ID}}
+			c := &junction.Connection{Name: fmt.Sprintf("conn%d", i), Project: "shop", Component: component, Service: junction.ServiceRef{ID: svc.ID}}
 			errs[i] = f.conns.CreateConnection(ContextAs(t, f.developer), c)
 			jwks[i], _ = f.conns.JWKS(t.Context())
 		}()

@@ -541,13 +541,14 @@ func (s *ServiceService) UpdateService(ctx context.Context, id string, upd *junc
 }
 
 func (s *ServiceService) updateInternal(ctx context.Context, tx *Tx, svc, upd *junction.Service) error {
+	previousVersion := svc.Version
 	svc.Name, svc.Version, svc.Description, svc.Tags = upd.Name, upd.Version, upd.Description, upd.Tags
 	svc.Visibility, svc.Security, svc.URLs = upd.Visibility, upd.Security, upd.URLs
 	envs, err := tx.environmentNames(ctx)
 	if err != nil {
 		return err
 	}
-	if err := svc.Validate(envs); err != nil {
+	if err := svc.ValidateUpdate(envs, previousVersion); err != nil {
 		return err
 	}
 	specJSON, err := json.Marshal(serviceSpec{URLs: svc.URLs})

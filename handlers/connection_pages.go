@@ -63,7 +63,7 @@ func (h *Handler) NewConnectionPage(c echo.Context) error {
 			}
 		}
 	} else {
-		v.Form = views.ConnectionForm{Name: v.Service.Name, Endpoints: map[string]string{}}
+		v.Form = views.ConnectionForm{Name: junction.SuggestConnectionName(v.Service.Name), Endpoints: map[string]string{}}
 	}
 	return render(c, http.StatusOK, views.NewConnectionPage(h.page(c, "New connection", "projects"), v))
 }

@@ -50,6 +50,13 @@ func (h *Handler) envView(c echo.Context, environment string, reveal bool) (view
 			v.Names[m.ConnectionID][m.Parameter] = m.Env
 		}
 	}
+	var choreo []junction.ChoreoConnection
+	for _, conn := range v.Connections {
+		if v.Mapped[conn.ID] {
+			choreo = append(choreo, junction.ChoreoConnection{ID: conn.ID, Name: conn.Name, Env: v.Names[conn.ID]})
+		}
+	}
+	v.ChoreoWarning, v.ChoreoBadNames = junction.ChoreoSchema11Warning(choreo), junction.ChoreoInvalidConnectionNames(choreo)
 	v.PreviewEnv = environment
 	if !slices.Contains(v.Environments, environment) {
 		v.PreviewEnv = v.Environments[0]

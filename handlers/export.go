@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -79,15 +80,11 @@ func (h *Handler) Export(c echo.Context) error {
 		}
 		body, name, contentType = []byte(out), "config.js", "text/javascript; charset=utf-8"
 	case "component.yaml":
-		schema := c.QueryParam("schema")
-		if schema == "" {
-			schema = "1.2"
-		}
-		var err error
-		if body, err = h.Mappings.ExportComponentYAML(c.Request().Context(), c.Param("p"), c.Param("c"), schema); err != nil {
+		out, err := h.componentYAML(c)
+		if err != nil {
 			return err
 		}
-		name = "component.yaml"
+		body, name = out.YAML, "component.yaml"
 	default:
 		return &junction.Error{Code: junction.EINVALID, Message: "format must be dotenv, shell, json, kubernetes, js or component.yaml.",
 			Fields: map[string]string{"format": "Use dotenv, shell, json, kubernetes, js or component.yaml."}}
@@ -96,18 +93,36 @@ func (h *Handler) Export(c echo.Context) error {
 	return c.Blob(http.StatusOK, contentType, body)
 }
 
-// APIComponentYAML exports the component's connections as a Choreo component.yaml:
-// GET /api/v1/projects/:p/components/:c/component.yaml (?schema=1.1|1.2).
-func (h *Handler) APIComponentYAML(c echo.Context) error {
+// componentYAML exports the component's connections as a Choreo component.yaml of the
+// schema asked for (default 1.2); what the file cannot carry goes into a Warning header.
+func (h *Handler) componentYAML(c echo.Context) (*junction.ChoreoExport, error) {
 	schema := c.QueryParam("schema")
 	if schema == "" {
-		schema = "1.2"
+		schema = junction.ChoreoSchema12
 	}
 	out, err := h.Mappings.ExportComponentYAML(c.Request().Context(), c.Param("p"), c.Param("c"), schema)
 	if err != nil {
+		return nil, err
+	}
+	if out.Warning != "" {
+		c.Response().Header().Set("Warning", warningHeader(out.Warning))
+	}
+	return out, nil
+}
+
+// warningHeader is an RFC 7234 Warning (299, "miscellaneous persistent warning").
+func warningHeader(text string) string {
+	return `299 junction "` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", " ", "\r", " ").Replace(text) + `"`
+}
+
+// APIComponentYAML exports the component's connections as a Choreo component.yaml:
+// GET /api/v1/projects/:p/components/:c/component.yaml (?schema=1.0|1.1|1.2).
+func (h *Handler) APIComponentYAML(c echo.Context) error {
+	out, err := h.componentYAML(c)
+	if err != nil {
 		return err
 	}
-	return c.Blob(http.StatusOK, "application/yaml", out)
+	return c.Blob(http.StatusOK, "application/yaml", out.YAML)
 }
 
 // APIImportComponentYAML imports a Choreo component.yaml: PUT with the YAML as body,
@@ -138,7 +153,8 @@ func (h *Handler) APIImportComponentYAML(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"dry_run": dryRun, "steps": steps})
+	return c.JSON(http.StatusOK, map[string]any{"dry_run": dryRun, "format": imp.Format, "steps": steps,
+		"message": junction.ImportSummary(steps, dryRun)})
 }
 
 // ImportPage shows the import form and, after a preview, what applying will do:
@@ -181,8 +197,8 @@ func (h *Handler) ImportPage(c echo.Context) error {
 		return err
 	}
 	if apply {
-		return h.redirect(c, "/projects/"+p.Handle+"/components/"+comp.Handle+"/env", "component.yaml imported.")
+		return h.redirect(c, "/projects/"+p.Handle+"/components/"+comp.Handle+"/env", junction.ImportSummary(v.Steps, false))
 	}
-	v.Previewed = true
+	v.Previewed, v.Format, v.Summary = true, imp.Format, junction.ImportSummary(v.Steps, true)
 	return render(c, http.StatusOK, views.ImportPage(page, v))
 }

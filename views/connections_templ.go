@@ -347,7 +347,7 @@ func NewConnectionPage(p Page, v NewConnectionView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = textField("conn", "name", "Name", v.Form.Name, v.Form.Errors["name"], "Also the start of the suggested variable names, such as TWILIO_SERVICEURL.", templ.Attributes{"autocomplete": "off"}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = textField("conn", "name", "Name", v.Form.Name, v.Form.Errors["name"], junction.ConnectionNameRule+". Also the start of the suggested variable names, such as TWILIO_SERVICEURL.", templ.Attributes{"autocomplete": "off"}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -849,7 +849,7 @@ func ConnectionPage(p Page, v ConnectionView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = textField("conn-edit", "name", "Name", v.Edit.Name, v.Edit.Errors["name"], "", templ.Attributes{"autocomplete": "off"}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = textField("conn-edit", "name", "Name", v.Edit.Name, v.Edit.Errors["name"], "A new name: "+junction.ConnectionNameRule+".", templ.Attributes{"autocomplete": "off"}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

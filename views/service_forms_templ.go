@@ -178,7 +178,7 @@ func ThirdPartyFormView(p Page, f ThirdPartyForm, envs []string) templ.Component
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = textField("tp", "version", "Version", f.Version, f.Errors["version"], "", templ.Attributes{"autocomplete": "off", "placeholder": "v1"}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = textField("tp", "version", "Version", f.Version, f.Errors["version"], "v and a number, such as v1 or v2.1; put an API date such as 2010-04-01 in the description.", templ.Attributes{"autocomplete": "off", "placeholder": "v1"}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -842,7 +842,7 @@ func EndpointFormPage(p Page, project *junction.Project, c *junction.Component, 
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = textField("ep", "version", "Version", f.Version, f.Errors["version"], "", templ.Attributes{"autocomplete": "off", "placeholder": "v1"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = textField("ep", "version", "Version", f.Version, f.Errors["version"], "v and a number, such as v1 or v2.1.", templ.Attributes{"autocomplete": "off", "placeholder": "v1"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

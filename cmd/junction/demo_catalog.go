@@ -51,7 +51,7 @@ func internal(project, component, name, version, description string, tags []stri
 // call because creating a service masks its secrets in place.
 func demoCatalog() []junction.Service {
 	return []junction.Service{
-		thirdParty("Twilio", "2010-04-01", "SMS, voice and WhatsApp messaging.", []string{"sms", "voice", "messaging"},
+		thirdParty("Twilio", "v1", "SMS, voice and WhatsApp messaging (REST API version 2010-04-01).", []string{"sms", "voice", "messaging"},
 			[]junction.ServiceParameter{plain("AccountSID"), secret("AuthToken")}, "https://api.twilio.com", "https://api.twilio.com"),
 		thirdParty("Stripe", "v1", "Card payments, subscriptions and invoices.", []string{"payments", "billing"},
 			[]junction.ServiceParameter{plain("PublishableKey"), secret("SecretKey")}, "https://api.stripe.com", "https://api.stripe.com"),
@@ -59,7 +59,7 @@ func demoCatalog() []junction.Service {
 			[]junction.ServiceParameter{secret("APIKey")}, "https://api.sendgrid.com", "https://api.sendgrid.com"),
 		thirdParty("Slack", "v1", "Post messages and alerts to Slack channels.", []string{"chat", "alerts"},
 			[]junction.ServiceParameter{secret("BotToken"), secret("SigningSecret")}, "https://slack.com/api", "https://slack.com/api"),
-		thirdParty("GitHub", "2022-11-28", "Repositories, issues and deployments.", []string{"git", "ci"},
+		thirdParty("GitHub", "v3", "Repositories, issues and deployments (REST API version 2022-11-28).", []string{"git", "ci"},
 			[]junction.ServiceParameter{secret("Token")}, "https://api.github.com", "https://api.github.com"),
 		thirdParty("Google Maps", "v1", "Geocoding, directions and places.", []string{"maps", "geo"},
 			[]junction.ServiceParameter{secret("APIKey")}, "https://maps.googleapis.com", "https://maps.googleapis.com"),
@@ -71,7 +71,7 @@ func demoCatalog() []junction.Service {
 			[]junction.ServiceParameter{secret("DSN")}, "https://sentry.io/api", "https://sentry.io/api"),
 		thirdParty("Auth0", "v2", "Hosted sign-in and user management.", []string{"identity", "oauth"},
 			[]junction.ServiceParameter{plain("Domain"), plain("ClientID"), secret("ClientSecret")}, "https://demo-dev.eu.auth0.com", "https://demo.eu.auth0.com"),
-		thirdParty("OpenWeather", "2.5", "Current weather and forecasts.", []string{"weather"},
+		thirdParty("OpenWeather", "v2.5", "Current weather and forecasts.", []string{"weather"},
 			[]junction.ServiceParameter{secret("APIKey")}, "https://api.openweathermap.org/data/2.5", "https://api.openweathermap.org/data/2.5"),
 
 		database("orders-db", "postgres", "Orders and order lines of the online shop.", []string{"orders"}, "orders-db.internal", "5432", "orders", "orders_app"),
