@@ -49,8 +49,11 @@ type Connection struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 	// Endpoints are the third-party endpoint chosen per environment.
-	Endpoints  map[string]string     `json:"endpoints,omitempty"`
-	Parameters []ConnectionParameter `json:"parameters"`
+	Endpoints map[string]string `json:"endpoints,omitempty"`
+	// Credentials are the database credential used per environment the database serves
+	// (DefaultCredential unless another was chosen).
+	Credentials map[string]string     `json:"credentials,omitempty"`
+	Parameters  []ConnectionParameter `json:"parameters"`
 
 	// Role is the caller's role in the connection's project.
 	Role Role `json:"-"`
@@ -177,8 +180,9 @@ type Credentials struct {
 }
 
 // BuildParameters computes a connection's parameters, per kind and security scheme, with a
-// value in every environment the connection can serve.
-func BuildParameters(s *Service, envs []string, endpoints map[string]string, creds Credentials, tokenURL string) []ConnectionParameter {
+// value in every environment the connection can serve. chosen is what the connection chose
+// per environment: the endpoint of a third-party service, the credential of a database.
+func BuildParameters(s *Service, envs []string, chosen map[string]string, creds Credentials, tokenURL string) []ConnectionParameter {
 	params := []ConnectionParameter{}
 	add := func(name string, secret bool, value func(env string) string) {
 		p := ConnectionParameter{Name: name, Secret: secret, Values: map[string]string{}}
@@ -201,7 +205,7 @@ func BuildParameters(s *Service, envs []string, endpoints map[string]string, cre
 	case KindThirdParty:
 		endpoint := func(env string) Endpoint {
 			for _, e := range s.Endpoints {
-				if e.Name == endpoints[env] {
+				if e.Name == chosen[env] {
 					return e
 				}
 			}
@@ -212,8 +216,25 @@ func BuildParameters(s *Service, envs []string, endpoints map[string]string, cre
 			add(sp.Name, sp.Secret, func(env string) string { return endpoint(env).Values[sp.Name] })
 		}
 	case KindDatabase:
+		// A credential that is gone gives no user rather than falling back to another one.
+		credential := func(env string) DatabaseCredential {
+			name := chosen[env]
+			if name == "" {
+				name = DefaultCredential
+			}
+			c, _ := s.Credential(env, name)
+			return c
+		}
 		for _, dp := range DatabaseParameters {
-			add(dp.Name, dp.Secret, func(env string) string { return s.Values[env][dp.Name] })
+			add(dp.Name, dp.Secret, func(env string) string {
+				switch dp.Name {
+				case ParamUsername:
+					return credential(env).Username
+				case ParamPassword:
+					return credential(env).Password
+				}
+				return s.Values[env][dp.Name]
+			})
 		}
 	}
 	return params
@@ -223,6 +244,9 @@ func BuildParameters(s *Service, envs []string, endpoints map[string]string, cre
 type ConnectionUpdate struct {
 	Name        *string `json:"name"`
 	Description *string `json:"description"`
+	// Credentials change the database credential of the environments given; the others
+	// keep theirs.
+	Credentials map[string]string `json:"credentials"`
 }
 
 // ConnectionFilter selects connections.
@@ -240,6 +264,10 @@ type Consumer struct {
 	Scope        Scope  `json:"scope"`
 	Project      string `json:"project"`
 	Component    string `json:"component,omitempty"`
+	// Credentials are, for a database, the credential the connection uses per environment.
+	Credentials map[string]string `json:"credentials,omitempty"`
+	// MappedBy are the components ("project/component") that map the connection.
+	MappedBy []string `json:"mapped_by,omitempty"`
 }
 
 // AccessToken is a signed token from the OAuth token endpoint.
@@ -314,7 +342,8 @@ type ConnectionService interface {
 	// Rotate replaces the OAuth client secret or the API key of the connection in one
 	// environment and returns the connections that share it.
 	Rotate(ctx context.Context, id, environment string) ([]*Connection, error)
-	// FindConsumers lists the projects and components connected to a service.
+	// FindConsumers lists the projects and components connected to a service, with the
+	// components that map each connection and, for a database, its credentials.
 	FindConsumers(ctx context.Context, serviceID string) ([]*Consumer, error)
 	TokenService
 }
