@@ -324,12 +324,16 @@ type TokenService interface {
 // project the user may not see is ENOTFOUND; viewers never receive secret values.
 type ConnectionService interface {
 	// CreateConnection connects a project (c.Component empty) or a component to a service.
-	// The service must be visible and connectable from the project.
+	// The service must be visible and connectable from the project. A third-party API's
+	// endpoint and a database's credential are chosen per environment (EINVALID keyed
+	// endpoints.<environment> or credentials.<environment> for one that is not there).
 	CreateConnection(ctx context.Context, c *Connection) error
 	FindConnections(ctx context.Context, filter ConnectionFilter) ([]*Connection, error)
 	// FindConnection returns a connection; with reveal, secret values are in clear (developers
 	// and admins only, and audited).
 	FindConnection(ctx context.Context, id string, reveal bool) (*Connection, error)
+	// UpdateConnection changes a connection's name, description or database credentials
+	// (EINVALID keyed credentials.<environment> for a credential the database lacks there).
 	UpdateConnection(ctx context.Context, id string, upd ConnectionUpdate) (*Connection, error)
 	// DeleteConnection deletes a connection; while components map it, only with force, which
 	// removes their mappings too (ECONFLICT otherwise, naming them).

@@ -595,8 +595,9 @@ type ServiceService interface {
 	// CreateService registers a service. Internal services need Project and Component and a
 	// developer role there; ECONFLICT for a taken name and version in the same scope.
 	CreateService(ctx context.Context, s *Service) error
-	// UpdateService replaces the details of an internal or database service; an empty
-	// database password keeps the stored one.
+	// UpdateService replaces the details of an internal or database service; an empty (or
+	// masked) database password keeps the stored one of that credential. Removing a
+	// credential that connections use, or its environment, is ECONFLICT naming them.
 	UpdateService(ctx context.Context, id string, s *Service) (*Service, error)
 	// SetServiceListed lists or unlists a service.
 	SetServiceListed(ctx context.Context, id string, listed bool) error
