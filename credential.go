@@ -162,15 +162,16 @@ func (v *DatabaseValues) UnmarshalJSON(b []byte) error {
 	}
 	v.Values = map[string]string{}
 	for key, msg := range raw {
+		// Errors are returned as they are: the decoder names the field of a type error.
 		if key == "credentials" {
 			if err := json.Unmarshal(msg, &v.Credentials); err != nil {
-				return fmt.Errorf("credentials: %w", err)
+				return err
 			}
 			continue
 		}
 		var s string
 		if err := json.Unmarshal(msg, &s); err != nil {
-			return fmt.Errorf("%s: %w", key, err)
+			return err
 		}
 		v.Values[key] = s
 	}
