@@ -101,6 +101,9 @@ func SeedDemo(ctx context.Context, svc web.Services) (bool, error) {
 		}
 		conn := &junction.Connection{Name: c.name, Description: c.description, Project: c.project, Component: c.component,
 			Service: junction.ServiceRef{ID: id}}
+		if c.credential != "" {
+			conn.Credentials = map[string]string{"development": c.credential, "production": c.credential}
+		}
 		if err := svc.Connections.CreateConnection(ctx, conn); err != nil && junction.ErrorCode(err) != junction.ECONFLICT {
 			return false, fmt.Errorf("connection %s: %w", c.name, err)
 		}
@@ -123,14 +126,16 @@ func ensureUser(ctx context.Context, users junction.UserService, email string, a
 }
 
 // demoConnections include two project connections of the shop to OAuth services, which share
-// one OAuth application, and component connections of several kinds.
-var demoConnections = []struct{ project, component, service, name, description string }{
-	{"shop", "", "Identity API", "identity", "Sign-in for every shop component."},
-	{"shop", "", "Reports API", "reports", "Sales figures."},
-	{"shop", "", "SendGrid", "mail", "Order confirmations."},
-	{"shop", "orders", "orders-db", "orders-db", "The orders database."},
-	{"shop", "orders", "Twilio", "twilio", "Delivery text messages."},
-	{"shop", "payments", "Stripe", "stripe", "Card payments."},
-	{"shop", "payments", "Payments API", "payments-api", "Refunds from the back office."},
-	{"analytics", "dashboard", "Orders API", "orders", "Order statistics."},
+// one OAuth application, component connections of several kinds, and the analytics project's
+// read-only connection to the shop's orders database (credential readonly).
+var demoConnections = []struct{ project, component, service, name, description, credential string }{
+	{"shop", "", "Identity API", "identity", "Sign-in for every shop component.", ""},
+	{"shop", "", "Reports API", "reports", "Sales figures.", ""},
+	{"shop", "", "SendGrid", "mail", "Order confirmations.", ""},
+	{"shop", "orders", "orders-db", "orders-db", "The orders database.", ""},
+	{"shop", "orders", "Twilio", "twilio", "Delivery text messages.", ""},
+	{"shop", "payments", "Stripe", "stripe", "Card payments.", ""},
+	{"shop", "payments", "Payments API", "payments-api", "Refunds from the back office.", ""},
+	{"analytics", "dashboard", "Orders API", "orders", "Order statistics.", ""},
+	{"analytics", "", "orders-db", "orders-readonly", "Read-only access to the shop's orders, for reports and the warehouse sync.", "readonly"},
 }
