@@ -50,8 +50,11 @@ type Connection struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 	// Endpoints are the third-party endpoint chosen per environment.
-	Endpoints  map[string]string     `json:"endpoints,omitempty"`
-	Parameters []ConnectionParameter `json:"parameters"`
+	Endpoints map[string]string `json:"endpoints,omitempty"`
+	// Credentials are the database credential used per environment the database serves
+	// (DefaultCredential unless another was chosen).
+	Credentials map[string]string     `json:"credentials,omitempty"`
+	Parameters  []ConnectionParameter `json:"parameters"`
 
 	// Role is the caller's role in the connection's project.
 	Role Role `json:"-"`
@@ -253,8 +256,9 @@ type Credentials struct {
 }
 
 // BuildParameters computes a connection's parameters, per kind and security scheme, with a
-// value in every environment the connection can serve.
-func BuildParameters(s *Service, envs []string, endpoints map[string]string, creds Credentials, tokenURL string) []ConnectionParameter {
+// value in every environment the connection can serve. chosen is what the connection chose
+// per environment: the endpoint of a third-party service, the credential of a database.
+func BuildParameters(s *Service, envs []string, chosen map[string]string, creds Credentials, tokenURL string) []ConnectionParameter {
 	params := []ConnectionParameter{}
 	add := func(name string, secret bool, value func(env string) string) {
 		p := ConnectionParameter{Name: name, Secret: secret, Values: map[string]string{}}
@@ -277,7 +281,7 @@ func BuildParameters(s *Service, envs []string, endpoints map[string]string, cre
 	case KindThirdParty:
 		endpoint := func(env string) Endpoint {
 			for _, e := range s.Endpoints {
-				if e.Name == endpoints[env] {
+				if e.Name == chosen[env] {
 					return e
 				}
 			}
@@ -288,8 +292,25 @@ func BuildParameters(s *Service, envs []string, endpoints map[string]string, cre
 			add(sp.Name, sp.Secret, func(env string) string { return endpoint(env).Values[sp.Name] })
 		}
 	case KindDatabase:
+		// A credential that is gone gives no user rather than falling back to another one.
+		credential := func(env string) DatabaseCredential {
+			name := chosen[env]
+			if name == "" {
+				name = DefaultCredential
+			}
+			c, _ := s.Credential(env, name)
+			return c
+		}
 		for _, dp := range DatabaseParameters {
-			add(dp.Name, dp.Secret, func(env string) string { return s.Values[env][dp.Name] })
+			add(dp.Name, dp.Secret, func(env string) string {
+				switch dp.Name {
+				case ParamUsername:
+					return credential(env).Username
+				case ParamPassword:
+					return credential(env).Password
+				}
+				return s.Values[env][dp.Name]
+			})
 		}
 	}
 	return params
@@ -299,6 +320,9 @@ func BuildParameters(s *Service, envs []string, endpoints map[string]string, cre
 type ConnectionUpdate struct {
 	Name        *string `json:"name"`
 	Description *string `json:"description"`
+	// Credentials change the database credential of the environments given; the others
+	// keep theirs.
+	Credentials map[string]string `json:"credentials"`
 }
 
 // ConnectionFilter selects connections.
@@ -316,7 +340,9 @@ type Consumer struct {
 	Scope        Scope  `json:"scope"`
 	Project      string `json:"project"`
 	Component    string `json:"component,omitempty"`
-	// MappedBy are the handles of the components that map the connection.
+	// Credentials are, for a database, the credential the connection uses per environment.
+	Credentials map[string]string `json:"credentials,omitempty"`
+	// MappedBy are the components ("project/component") that map the connection.
 	MappedBy []string `json:"mapped_by,omitempty"`
 }
 
@@ -374,12 +400,16 @@ type TokenService interface {
 // project the user may not see is ENOTFOUND; viewers never receive secret values.
 type ConnectionService interface {
 	// CreateConnection connects a project (c.Component empty) or a component to a service.
-	// The service must be visible and connectable from the project.
+	// The service must be visible and connectable from the project. A third-party API's
+	// endpoint and a database's credential are chosen per environment (EINVALID keyed
+	// endpoints.<environment> or credentials.<environment> for one that is not there).
 	CreateConnection(ctx context.Context, c *Connection) error
 	FindConnections(ctx context.Context, filter ConnectionFilter) ([]*Connection, error)
 	// FindConnection returns a connection; with reveal, secret values are in clear (developers
 	// and admins only, and audited).
 	FindConnection(ctx context.Context, id string, reveal bool) (*Connection, error)
+	// UpdateConnection changes a connection's name, description or database credentials
+	// (EINVALID keyed credentials.<environment> for a credential the database lacks there).
 	UpdateConnection(ctx context.Context, id string, upd ConnectionUpdate) (*Connection, error)
 	// DeleteConnection deletes a connection; while components map it, only with force, which
 	// removes their mappings too (ECONFLICT otherwise, naming them).
@@ -392,7 +422,8 @@ type ConnectionService interface {
 	// Rotate replaces the OAuth client secret or the API key of the connection in one
 	// environment and returns the connections that share it.
 	Rotate(ctx context.Context, id, environment string) ([]*Connection, error)
-	// FindConsumers lists the projects and components connected to a service.
+	// FindConsumers lists the projects and components connected to a service, with the
+	// components that map each connection and, for a database, its credentials.
 	FindConsumers(ctx context.Context, serviceID string) ([]*Consumer, error)
 	TokenService
 }

@@ -118,9 +118,11 @@ type Service struct {
 	Endpoints  []Endpoint         `json:"endpoints,omitempty"`
 
 	// Database services: the engine and, per environment, HostName, Port, DatabaseName,
-	// Username and Password.
-	Engine string                       `json:"engine,omitempty"`
-	Values map[string]map[string]string `json:"values,omitempty"`
+	// and the Username and Password of the credential DefaultCredential; Credentials are the
+	// other credentials per environment, in name order (in JSON, values.{env}.credentials).
+	Engine      string                          `json:"engine,omitempty"`
+	Values      map[string]map[string]string    `json:"values,omitempty"`
+	Credentials map[string][]DatabaseCredential `json:"-"`
 
 	// CanEdit tells whether the caller may change, unlist or unpublish the service.
 	CanEdit bool `json:"-"`
@@ -175,6 +177,13 @@ func (s *Service) Mask() {
 	for _, values := range s.Values {
 		if values[ParamPassword] != "" {
 			values[ParamPassword] = Masked
+		}
+	}
+	for _, creds := range s.Credentials {
+		for i := range creds {
+			if creds[i].Password != "" {
+				creds[i].Password = Masked
+			}
 		}
 	}
 }
@@ -468,7 +477,7 @@ func (s *Service) validateInternal(envs []string, fields FieldErrors) {
 		fields.Add("urls", "Enter a URL for at least one environment.")
 	}
 	s.URLs = urls
-	s.Parameters, s.Endpoints, s.Engine, s.Values = nil, nil, "", nil
+	s.Parameters, s.Endpoints, s.Engine, s.Values, s.Credentials = nil, nil, "", nil, nil
 }
 
 func (s *Service) validateThirdParty(envs []string, fields FieldErrors) {
@@ -545,7 +554,7 @@ func (s *Service) validateThirdParty(envs []string, fields FieldErrors) {
 		}
 		e.Values = values
 	}
-	s.Visibility, s.Security, s.URLs, s.Engine, s.Values = "", "", nil, "", nil
+	s.Visibility, s.Security, s.URLs, s.Engine, s.Values, s.Credentials = "", "", nil, "", nil, nil
 }
 
 func (s *Service) validateDatabase(envs []string, fields FieldErrors) {
@@ -554,6 +563,7 @@ func (s *Service) validateDatabase(envs []string, fields FieldErrors) {
 		fields.Add("engine", "Choose one of: "+strings.Join(DatabaseEngines, ", ")+".")
 	}
 	values := map[string]map[string]string{}
+	credentials := map[string][]DatabaseCredential{}
 	for env, v := range s.Values {
 		if isBlank(v) {
 			continue
@@ -592,11 +602,23 @@ func (s *Service) validateDatabase(envs []string, fields FieldErrors) {
 			fields.Add(prefix+ParamUsername, "Enter the user name.")
 		}
 		values[env] = clean
+		if creds := s.validateCredentials(env, s.Credentials[env], fields); len(creds) > 0 {
+			credentials[env] = creds
+		}
+	}
+	for env, creds := range s.Credentials {
+		if _, served := values[env]; !served && len(creds) > 0 {
+			msg := "Enter the server values of " + env + " first: its credentials need them."
+			if !slices.Contains(envs, env) {
+				msg = "There is no environment " + strconv.Quote(env) + "."
+			}
+			fields.Add("values."+env+".credentials", msg)
+		}
 	}
 	if len(values) == 0 {
 		fields.Add("values", "Enter the connection details for at least one environment.")
 	}
-	s.Values = values
+	s.Values, s.Credentials = values, credentials
 	s.Visibility, s.Security, s.URLs, s.Parameters, s.Endpoints = "", "", nil, nil, nil
 }
 
@@ -666,8 +688,9 @@ type ServiceService interface {
 	// CreateService registers a service. Internal services need Project and Component and a
 	// developer role there; ECONFLICT for a taken name and version in the same scope.
 	CreateService(ctx context.Context, s *Service) error
-	// UpdateService replaces the details of an internal or database service; an empty
-	// database password keeps the stored one.
+	// UpdateService replaces the details of an internal or database service; an empty (or
+	// masked) database password keeps the stored one of that credential. Removing a
+	// credential that connections use, or its environment, is ECONFLICT naming them.
 	UpdateService(ctx context.Context, id string, s *Service) (*Service, error)
 	// SetServiceListed lists or unlists a service.
 	SetServiceListed(ctx context.Context, id string, listed bool) error

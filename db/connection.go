@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -37,26 +38,28 @@ type connectionRow struct {
 }
 
 const connectionSelect = `SELECT c.id, c.name, c.description, c.scope, p.handle, COALESCE(k.handle, ''),
-	c.service_id, c.endpoints, c.created_at, c.updated_at, c.project_id, c.component_id, c.oauth_app_id
+	c.service_id, c.endpoints, c.credentials, c.created_at, c.updated_at, c.project_id, c.component_id, c.oauth_app_id
 	FROM connections c JOIN projects p ON p.id = c.project_id LEFT JOIN components k ON k.id = c.component_id`
 
 func scanConnection(row interface{ Scan(...any) error }) (*connectionRow, error) {
 	var r connectionRow
-	var endpoints, created, updated string
+	var endpoints, credentials, created, updated string
 	if err := row.Scan(&r.c.ID, &r.c.Name, &r.c.Description, &r.c.Scope, &r.c.Project, &r.c.Component,
-		&r.c.Service.ID, &endpoints, &created, &updated, &r.projectID, &r.componentID, &r.appID); err != nil {
+		&r.c.Service.ID, &endpoints, &credentials, &created, &updated, &r.projectID, &r.componentID, &r.appID); err != nil {
 		return nil, err
 	}
 	r.c.CreatedAt, r.c.UpdatedAt = parseTime(created), parseTime(updated)
 	if err := json.Unmarshal([]byte(endpoints), &r.c.Endpoints); err != nil {
 		return nil, fmt.Errorf("decode endpoints of %s: %w", r.c.ID, err)
 	}
+	if err := json.Unmarshal([]byte(credentials), &r.c.Credentials); err != nil {
+		return nil, fmt.Errorf("decode credentials of %s: %w", r.c.ID, err)
+	}
 	return &r, nil
 }
 
 // serviceWithSecrets loads a service with its secret values in clear, for building the
 // parameters of its connections. It applies no visibility rule: callers have checked them.
-// serviceWithSecrets loads a service with its secret values in clear.
 func (db *DB) serviceWithSecrets(ctx context.Context, tx *Tx, id string) (*junction.Service, error) {
 	var sealed []byte
 	row := tx.QueryRowContext(ctx, `SELECT `+serviceColumns+`, s.secrets`+serviceFrom+` WHERE s.id = ?`, id)
@@ -86,6 +89,13 @@ func (db *DB) serviceWithSecrets(ctx context.Context, tx *Tx, id string) (*junct
 		for name := range vals {
 			if v, ok := secrets["env/"+env+"/"+name]; ok {
 				vals[name] = v
+			}
+		}
+	}
+	for env, creds := range svc.Credentials {
+		for i, c := range creds {
+			if v, ok := secrets["credential/"+env+"/"+c.Name]; ok {
+				creds[i].Password = v
 			}
 		}
 	}
@@ -153,7 +163,12 @@ func (s *ConnectionService) build(ctx context.Context, tx *Tx, r *connectionRow,
 	}
 	c := r.c
 	c.Service = junction.ServiceRef{ID: svc.ID, Name: svc.DisplayName(), Kind: svc.Kind, Version: svc.Version}
-	c.Parameters = junction.BuildParameters(svc, envs, c.Endpoints, creds, s.TokenURL)
+	c.Credentials = junction.EffectiveCredentials(svc, envs, c.Credentials)
+	chosen := c.Endpoints
+	if svc.Kind == junction.KindDatabase {
+		chosen = c.Credentials
+	}
+	c.Parameters = junction.BuildParameters(svc, envs, chosen, creds, s.TokenURL)
 	c.Role, c.Revealed = role, true
 	if !reveal {
 		c.Mask()
@@ -230,6 +245,9 @@ func (s *ConnectionService) createConnection(ctx context.Context, tx *Tx, user *
 	if c.Endpoints, err = junction.ChooseEndpoints(svc, envs, c.Endpoints); err != nil {
 		return err
 	}
+	if c.Credentials, err = junction.ChooseCredentials(svc, envs, c.Credentials); err != nil {
+		return err
+	}
 	served := junction.ServedEnvironments(svc, envs)
 	var appID sql.NullInt64
 	if junction.NeedsOAuthApp(svc) {
@@ -246,11 +264,15 @@ func (s *ConnectionService) createConnection(ctx context.Context, tx *Tx, user *
 	if c.Endpoints == nil {
 		endpoints = []byte("{}")
 	}
+	credentials, err := marshalChoices(c.Credentials)
+	if err != nil {
+		return err
+	}
 	c.ID = junction.NewConnectionID()
 	_, err = tx.ExecContext(ctx, `INSERT INTO connections (id, name, description, scope, project_id, component_id,
-		scope_key, service_id, oauth_app_id, endpoints, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Name, c.Description, string(c.Scope), p.ID, componentID, scopeKey, svc.ID, appID, string(endpoints),
+		scope_key, service_id, oauth_app_id, endpoints, credentials, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Name, c.Description, string(c.Scope), p.ID, componentID, scopeKey, svc.ID, appID, string(endpoints), credentials,
 		user.ID, formatTime(tx.now), formatTime(tx.now))
 	if isUniqueViolation(err) {
 		return errConnectionNameTaken(c)
@@ -272,6 +294,15 @@ func (s *ConnectionService) createConnection(ctx context.Context, tx *Tx, user *
 	}
 	*c = *built
 	return nil
+}
+
+// marshalChoices encodes a choice per environment (the credentials column) as a JSON object.
+func marshalChoices(choices map[string]string) (string, error) {
+	if choices == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(choices)
+	return string(b), err
 }
 
 // ensureOAuthApp returns the OAuth application shared by the project's project-scope
@@ -438,8 +469,17 @@ func (s *ConnectionService) UpdateConnection(ctx context.Context, id string, upd
 		if err := r.c.ValidateUpdate(previousName); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE connections SET name = ?, description = ?, updated_at = ? WHERE id = ?`,
-			r.c.Name, r.c.Description, formatTime(tx.now), id)
+		if upd.Credentials != nil {
+			if err := chooseNewCredentials(ctx, tx, r, upd.Credentials); err != nil {
+				return err
+			}
+		}
+		credentials, err := marshalChoices(r.c.Credentials)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE connections SET name = ?, description = ?, credentials = ?, updated_at = ? WHERE id = ?`,
+			r.c.Name, r.c.Description, credentials, formatTime(tx.now), id)
 		if isUniqueViolation(err) {
 			return errConnectionNameTaken(&r.c)
 		} else if err != nil {
@@ -450,6 +490,26 @@ func (s *ConnectionService) UpdateConnection(ctx context.Context, id string, upd
 		return err
 	})
 	return c, err
+}
+
+// chooseNewCredentials changes the database credentials of r for the environments in
+// chosen; the environments the database serves keep their credential otherwise.
+func chooseNewCredentials(ctx context.Context, tx *Tx, r *connectionRow, chosen map[string]string) error {
+	svc, err := scanService(tx.QueryRowContext(ctx, serviceSelect+` WHERE s.id = ?`, r.c.Service.ID))
+	if err != nil {
+		return notFound(err, "Service not found.")
+	}
+	envs, err := tx.environmentNames(ctx)
+	if err != nil {
+		return err
+	}
+	merged := map[string]string{}
+	maps.Copy(merged, junction.EffectiveCredentials(svc, envs, r.c.Credentials))
+	for env, name := range chosen {
+		merged[env] = name
+	}
+	r.c.Credentials, err = junction.ChooseCredentials(svc, envs, merged)
+	return err
 }
 
 // DeleteConnection implements junction.ConnectionService. The OAuth application goes with
@@ -600,35 +660,46 @@ func (s *ConnectionService) FindConsumers(ctx context.Context, serviceID string)
 		return nil, err
 	}
 	err = s.db.inTx(ctx, false, func(tx *Tx) error {
-		if _, err := findService(ctx, tx, serviceID); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT c.id, c.name, c.scope, p.handle, COALESCE(k.handle, '')
-			FROM connections c JOIN projects p ON p.id = c.project_id LEFT JOIN components k ON k.id = c.component_id
-			WHERE c.service_id = ? AND (? OR c.project_id IN (SELECT project_id FROM project_members WHERE user_id = ?))
-			ORDER BY p.handle, k.handle, c.name`, serviceID, user.IsAdmin, user.ID)
+		svc, err := findService(ctx, tx, serviceID)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var c junction.Consumer
-			if err := rows.Scan(&c.ConnectionID, &c.Connection, &c.Scope, &c.Project, &c.Component); err != nil {
-				return err
-			}
-			list = append(list, &c)
-		}
-		if err := rows.Err(); err != nil {
+		envs, err := tx.environmentNames(ctx)
+		if err != nil {
 			return err
 		}
-		rows.Close()
-		for _, c := range list {
-			if c.MappedBy, err = queryStrings(ctx, tx, `SELECT DISTINCT k.handle FROM mappings m JOIN components k ON k.id = m.component_id
-				WHERE m.connection_id = ? ORDER BY 1`, c.ConnectionID); err != nil {
+		mapped := map[string][]string{}
+		err = queryEach(ctx, tx, `SELECT DISTINCT m.connection_id, p.handle || '/' || k.handle FROM mappings m
+			JOIN connections c ON c.id = m.connection_id JOIN components k ON k.id = m.component_id JOIN projects p ON p.id = k.project_id
+			WHERE c.service_id = ? ORDER BY 2`, []any{serviceID}, func(rows *sql.Rows) error {
+			var id, component string
+			if err := rows.Scan(&id, &component); err != nil {
 				return err
 			}
+			mapped[id] = append(mapped[id], component)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
+		return queryEach(ctx, tx, `SELECT c.id, c.name, c.scope, p.handle, COALESCE(k.handle, ''), c.credentials
+			FROM connections c JOIN projects p ON p.id = c.project_id LEFT JOIN components k ON k.id = c.component_id
+			WHERE c.service_id = ? AND (? OR c.project_id IN (SELECT project_id FROM project_members WHERE user_id = ?))
+			ORDER BY p.handle, k.handle, c.name`, []any{serviceID, user.IsAdmin, user.ID}, func(rows *sql.Rows) error {
+			var c junction.Consumer
+			var credentials string
+			if err := rows.Scan(&c.ConnectionID, &c.Connection, &c.Scope, &c.Project, &c.Component, &credentials); err != nil {
+				return err
+			}
+			var stored map[string]string
+			if err := json.Unmarshal([]byte(credentials), &stored); err != nil {
+				return fmt.Errorf("decode credentials of %s: %w", c.ConnectionID, err)
+			}
+			c.Credentials = junction.EffectiveCredentials(svc, envs, stored)
+			c.MappedBy = mapped[c.ConnectionID]
+			list = append(list, &c)
+			return nil
+		})
 	})
 	return list, err
 }

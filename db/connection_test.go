@@ -1320,7 +1320,7 @@ func TestConnectionService_FindConsumers(t *testing.T) {
 		for _, c := range list {
 			got[c.ConnectionID] = c.MappedBy
 		}
-		require.Equal(t, map[string][]string{shopP.ID: {"inventory", "orders"}, shopC.ID: {"orders"}}, got)
+		require.Equal(t, map[string][]string{shopP.ID: {"shop/inventory", "shop/orders"}, shopC.ID: {"shop/orders"}}, got)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -29,11 +30,22 @@ type serviceSpec struct {
 	Parameters []junction.ServiceParameter  `json:"parameters,omitempty"`
 	Endpoints  []junction.Endpoint          `json:"endpoints,omitempty"`
 	Values     map[string]map[string]string `json:"values,omitempty"`
+	// Credentials are a database's credentials besides the default one, per environment.
+	Credentials map[string][]specCredential `json:"credentials,omitempty"`
+}
+
+// specCredential is a database credential as stored in the spec. A nil Password is sealed
+// with the other secrets; an empty one stays here, so it reads back as empty.
+type specCredential struct {
+	Name     string  `json:"name"`
+	Username string  `json:"username"`
+	Password *string `json:"password,omitempty"`
 }
 
 // splitSecrets separates a service's details into the stored spec and the secret values,
-// keyed "endpoint/<name>/<parameter>" or "env/<environment>/<parameter>". An empty secret
-// (a database without a password) stays in the spec, so it reads back as empty, not masked.
+// keyed "endpoint/<name>/<parameter>", "env/<environment>/<parameter>" or, for a database
+// credential's password, "credential/<environment>/<name>". An empty secret (a database
+// without a password) stays in the spec, so it reads back as empty, not masked.
 func splitSecrets(s *junction.Service) (serviceSpec, map[string]string) {
 	spec := serviceSpec{URLs: s.URLs, Parameters: s.Parameters}
 	secrets := map[string]string{}
@@ -63,6 +75,20 @@ func splitSecrets(s *junction.Service) (serviceSpec, map[string]string) {
 			spec.Values[env] = plain
 		}
 	}
+	for env, creds := range s.Credentials {
+		for _, c := range creds {
+			stored := specCredential{Name: c.Name, Username: c.Username}
+			if c.Password != "" {
+				secrets["credential/"+env+"/"+c.Name] = c.Password
+			} else {
+				stored.Password = new(string)
+			}
+			if spec.Credentials == nil {
+				spec.Credentials = map[string][]specCredential{}
+			}
+			spec.Credentials[env] = append(spec.Credentials[env], stored)
+		}
+	}
 	return spec, secrets
 }
 
@@ -84,6 +110,19 @@ func applySpec(s *junction.Service, raw string) error {
 	for _, vals := range s.Values {
 		if _, ok := vals[junction.ParamPassword]; !ok {
 			vals[junction.ParamPassword] = junction.Masked
+		}
+	}
+	s.Credentials = nil
+	for env, creds := range spec.Credentials {
+		if s.Credentials == nil {
+			s.Credentials = map[string][]junction.DatabaseCredential{}
+		}
+		for _, c := range creds {
+			cred := junction.DatabaseCredential{Name: c.Name, Username: c.Username, Password: junction.Masked}
+			if c.Password != nil {
+				cred.Password = *c.Password
+			}
+			s.Credentials[env] = append(s.Credentials[env], cred)
 		}
 	}
 	return nil
@@ -585,12 +624,26 @@ func (s *ServiceService) updateDatabase(ctx context.Context, tx *Tx, svc, upd *j
 		}
 		values[env] = vals
 	}
-	svc.Name, svc.Description, svc.Tags, svc.Engine, svc.Values = upd.Name, upd.Description, upd.Tags, upd.Engine, values
+	credentials := map[string][]junction.DatabaseCredential{}
+	for env, creds := range upd.Credentials {
+		for _, c := range creds {
+			name := strings.TrimSpace(c.Name)
+			if stored, ok := current.Credential(env, name); ok && name != junction.DefaultCredential && (c.Password == "" || c.Password == junction.Masked) {
+				c.Password = stored.Password
+			}
+			credentials[env] = append(credentials[env], c)
+		}
+	}
+	svc.Name, svc.Description, svc.Tags, svc.Engine = upd.Name, upd.Description, upd.Tags, upd.Engine
+	svc.Values, svc.Credentials = values, credentials
 	envs, err := tx.environmentNames(ctx)
 	if err != nil {
 		return err
 	}
 	if err := svc.Validate(envs); err != nil {
+		return err
+	}
+	if err := credentialsKept(ctx, tx, svc); err != nil {
 		return err
 	}
 	spec, secrets := splitSecrets(svc)
@@ -614,6 +667,75 @@ func (s *ServiceService) updateDatabase(ctx context.Context, tx *Tx, svc, upd *j
 	svc.UpdatedAt = tx.now
 	svc.Mask()
 	return nil
+}
+
+// credentialsKept checks that every credential a connection uses is still there after a
+// change of the database svc: removing one (or its environment) would silently give those
+// connections no user, so it is ECONFLICT naming them, to be moved to another credential
+// first. Connections in projects the caller cannot see are counted, not named.
+func credentialsKept(ctx context.Context, tx *Tx, svc *junction.Service) error {
+	user, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	type use struct {
+		named  []string
+		hidden int
+	}
+	uses := map[string]*use{} // by "<environment>/<credential>"
+	err = queryEach(ctx, tx, `SELECT c.id, c.name, c.credentials, p.handle, COALESCE(k.handle, ''),
+		(? OR c.project_id IN (SELECT project_id FROM project_members WHERE user_id = ?))
+		FROM connections c JOIN projects p ON p.id = c.project_id LEFT JOIN components k ON k.id = c.component_id
+		WHERE c.service_id = ? ORDER BY p.handle, k.handle, c.name`, []any{user.IsAdmin, user.ID, svc.ID}, func(rows *sql.Rows) error {
+		var id, name, raw, project, component string
+		var visible bool
+		if err := rows.Scan(&id, &name, &raw, &project, &component, &visible); err != nil {
+			return err
+		}
+		var chosen map[string]string
+		if err := json.Unmarshal([]byte(raw), &chosen); err != nil {
+			return fmt.Errorf("decode credentials of %s: %w", id, err)
+		}
+		owner := project
+		if component != "" {
+			owner += "/" + component
+		}
+		for env, credential := range chosen {
+			if credential == junction.DefaultCredential || slices.Contains(svc.CredentialNames(env), credential) {
+				continue
+			}
+			key := env + "/" + credential
+			if uses[key] == nil {
+				uses[key] = &use{}
+			}
+			if visible {
+				uses[key].named = append(uses[key].named, fmt.Sprintf("%s (%s, %s)", name, owner, id))
+			} else {
+				uses[key].hidden++
+			}
+		}
+		return nil
+	})
+	if err != nil || len(uses) == 0 {
+		return err
+	}
+	fields := map[string]string{}
+	var messages []string
+	for _, key := range slices.Sorted(maps.Keys(uses)) {
+		env, credential, _ := strings.Cut(key, "/")
+		u := uses[key]
+		who := strings.Join(u.named, ", ")
+		if u.hidden > 0 {
+			if who != "" {
+				who += " and "
+			}
+			who += fmt.Sprintf("%d connection(s) in projects you cannot see", u.hidden)
+		}
+		msg := fmt.Sprintf("Credential %q of %s is used by %s; move them to another credential first.", credential, env, who)
+		fields["values."+env+".credentials."+credential] = msg
+		messages = append(messages, msg)
+	}
+	return &junction.Error{Code: junction.ECONFLICT, Message: strings.Join(messages, " "), Fields: fields}
 }
 
 // databaseServes reports whether an environment's database values are filled in beyond the

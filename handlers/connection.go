@@ -11,12 +11,14 @@ import (
 	"github.com/junction-dev/junction"
 )
 
-// connectionBody is the JSON body that creates a connection.
+// connectionBody is the JSON body that creates a connection: a third-party API's endpoint
+// and a database's credential may be chosen per environment.
 type connectionBody struct {
 	Name        string            `json:"name"`
 	Description string            `json:"description"`
 	ServiceID   string            `json:"service_id"`
 	Endpoints   map[string]string `json:"endpoints"`
+	Credentials map[string]string `json:"credentials"`
 }
 
 // APIProjectConnections lists a project's connections: GET /api/v1/projects/:p/connections.
@@ -47,7 +49,7 @@ func (h *Handler) APICreateConnection(c echo.Context) error {
 		return err
 	}
 	conn := &junction.Connection{Name: body.Name, Description: body.Description, Project: c.Param("p"), Component: c.Param("c"),
-		Service: junction.ServiceRef{ID: body.ServiceID}, Endpoints: body.Endpoints}
+		Service: junction.ServiceRef{ID: body.ServiceID}, Endpoints: body.Endpoints, Credentials: body.Credentials}
 	if err := h.Connections.CreateConnection(c.Request().Context(), conn); err != nil {
 		return err
 	}
@@ -65,8 +67,8 @@ func (h *Handler) APIConnection(c echo.Context) error {
 	return c.JSON(http.StatusOK, conn)
 }
 
-// APIUpdateConnection renames a connection or changes its description:
-// PATCH /api/v1/connections/:id.
+// APIUpdateConnection renames a connection, changes its description or, for a database, the
+// credential of the environments given: PATCH /api/v1/connections/:id.
 func (h *Handler) APIUpdateConnection(c echo.Context) error {
 	var upd junction.ConnectionUpdate
 	if err := decodeJSON(c, &upd); err != nil {

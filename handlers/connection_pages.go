@@ -63,7 +63,7 @@ func (h *Handler) NewConnectionPage(c echo.Context) error {
 			}
 		}
 	} else {
-		v.Form = views.ConnectionForm{Name: junction.SuggestConnectionName(v.Service.Name), Endpoints: map[string]string{}}
+		v.Form = views.ConnectionForm{Name: junction.SuggestConnectionName(v.Service.Name), Endpoints: map[string]string{}, Credentials: map[string]string{}}
 	}
 	return render(c, http.StatusOK, views.NewConnectionPage(h.page(c, "New connection", "projects"), v))
 }
@@ -78,14 +78,15 @@ func (h *Handler) CreateConnectionForm(c echo.Context) error {
 	if v.Service == nil {
 		return junction.Errorf(junction.EINVALID, "Pick a service to connect to.")
 	}
-	v.Form = views.ConnectionForm{Name: c.FormValue("name"), Description: c.FormValue("description"), Endpoints: map[string]string{}}
+	v.Form = views.ConnectionForm{Name: c.FormValue("name"), Description: c.FormValue("description"), Endpoints: map[string]string{},
+		Credentials: credentialChoices(c, v.Environments)}
 	for _, env := range v.Environments {
 		if e := c.FormValue("endpoints." + env); e != "" {
 			v.Form.Endpoints[env] = e
 		}
 	}
 	conn := &junction.Connection{Name: v.Form.Name, Description: v.Form.Description, Project: v.Project.Handle,
-		Service: junction.ServiceRef{ID: v.Service.ID}, Endpoints: v.Form.Endpoints}
+		Service: junction.ServiceRef{ID: v.Service.ID}, Endpoints: v.Form.Endpoints, Credentials: v.Form.Credentials}
 	if v.Component != nil {
 		conn.Component = v.Component.Handle
 	}
@@ -99,6 +100,21 @@ func (h *Handler) CreateConnectionForm(c echo.Context) error {
 		return err
 	}
 	return h.redirect(c, "/connections/"+conn.ID, "Connection "+conn.Name+" created.")
+}
+
+// credentialChoices reads the credential selects of a connection form (credentials.<env>);
+// nil when the form has none.
+func credentialChoices(c echo.Context, envs []string) map[string]string {
+	var chosen map[string]string
+	for _, env := range envs {
+		if name := c.FormValue("credentials." + env); name != "" {
+			if chosen == nil {
+				chosen = map[string]string{}
+			}
+			chosen[env] = name
+		}
+	}
+	return chosen
 }
 
 func (h *Handler) connectionView(c echo.Context, reveal bool) (views.ConnectionView, error) {
@@ -115,7 +131,13 @@ func (h *Handler) connectionView(c echo.Context, reveal bool) (views.ConnectionV
 		return views.ConnectionView{}, err
 	}
 	v := views.ConnectionView{Connection: conn, Environments: envs, MappedBy: mappedBy,
-		Edit: views.ConnectionForm{Name: conn.Name, Description: conn.Description}}
+		Edit: views.ConnectionForm{Name: conn.Name, Description: conn.Description, Credentials: conn.Credentials}}
+	if conn.Service.Kind == junction.KindDatabase && conn.Role.CanWrite() {
+		// The settings form offers the database's credentials per environment.
+		if v.Service, err = h.Services.FindService(c.Request().Context(), conn.Service.ID); err != nil {
+			return views.ConnectionView{}, err
+		}
+	}
 	if conn.Role.CanWrite() {
 		_, err := h.Connections.SharedWith(c.Request().Context(), conn.ID)
 		v.Rotatable = err == nil
@@ -147,13 +169,18 @@ func (h *Handler) ConnectionParameters(c echo.Context) error {
 // UpdateConnectionForm handles the connection settings form: POST /connections/:id.
 func (h *Handler) UpdateConnectionForm(c echo.Context) error {
 	name, description := c.FormValue("name"), c.FormValue("description")
-	conn, err := h.Connections.UpdateConnection(c.Request().Context(), c.Param("id"), junction.ConnectionUpdate{Name: &name, Description: &description})
+	envs, err := h.environmentNames(c)
+	if err != nil {
+		return err
+	}
+	upd := junction.ConnectionUpdate{Name: &name, Description: &description, Credentials: credentialChoices(c, envs)}
+	conn, err := h.Connections.UpdateConnection(c.Request().Context(), c.Param("id"), upd)
 	if isFormError(err) {
 		v, verr := h.connectionView(c, false)
 		if verr != nil {
 			return verr
 		}
-		v.Edit = views.ConnectionForm{Name: name, Description: description, Errors: junction.ErrorFields(err)}
+		v.Edit = views.ConnectionForm{Name: name, Description: description, Credentials: upd.Credentials, Errors: junction.ErrorFields(err)}
 		return render(c, formStatus(err), views.ConnectionPage(h.page(c, v.Connection.Name, "projects"), v))
 	} else if err != nil {
 		return err

@@ -349,22 +349,73 @@ func (h *Handler) NewDatabasePage(c echo.Context) error {
 	return render(c, http.StatusOK, views.DatabaseNewPage(h.page(c, "Register a database", "services"), form, envs))
 }
 
-// databaseFormValues reads the database form and the service it describes.
-func databaseFormValues(c echo.Context, envs []string) (views.DatabaseForm, *junction.Service) {
-	form := views.DatabaseForm{Name: c.FormValue("name"), Description: c.FormValue("description"),
-		Tags: c.FormValue("tags"), Engine: c.FormValue("engine"), Values: map[string]map[string]string{}}
-	for _, env := range envs {
-		form.Values[env] = map[string]string{}
-		for _, p := range junction.DatabaseParameters {
-			form.Values[env][p.Name] = c.FormValue("values." + env + "." + p.Name)
+var credentialRowField = regexp.MustCompile(`^credentials\.([^\[\]]+)\[(\d{1,2})\]\.`)
+
+// databaseFormValues reads the database form and the service it describes. The default
+// credential's fields are values.<env>.Username and .Password; the other credentials are rows
+// named like credentials.<env>[1].name. Rows left entirely empty are no credential.
+func databaseFormValues(values url.Values, envs []string) (views.DatabaseForm, *junction.Service) {
+	form := views.DatabaseForm{Name: values.Get("name"), Description: values.Get("description"),
+		Tags: values.Get("tags"), Engine: values.Get("engine"), Values: map[string]map[string]string{},
+		Credentials: map[string][]views.CredentialRow{}}
+	rows := map[string]int{}
+	for key := range values {
+		if m := credentialRowField.FindStringSubmatch(key); m != nil && slices.Contains(envs, m[1]) {
+			n, _ := strconv.Atoi(m[2])
+			rows[m[1]] = max(rows[m[1]], n+1)
 		}
 	}
 	svc := &junction.Service{Kind: junction.KindDatabase, Name: form.Name, Description: form.Description,
-		Tags: splitTags(form.Tags), Engine: form.Engine, Values: map[string]map[string]string{}}
-	for env, vals := range form.Values {
-		svc.Values[env] = maps.Clone(vals)
+		Tags: splitTags(form.Tags), Engine: form.Engine, Values: map[string]map[string]string{},
+		Credentials: map[string][]junction.DatabaseCredential{}}
+	for _, env := range envs {
+		form.Values[env] = map[string]string{}
+		for _, p := range junction.DatabaseParameters {
+			form.Values[env][p.Name] = values.Get("values." + env + "." + p.Name)
+		}
+		svc.Values[env] = maps.Clone(form.Values[env])
+		for i := range min(rows[env], junction.MaxCredentials) {
+			field := func(name string) string { return values.Get(rowKey("credentials."+env, i, name)) }
+			row := views.CredentialRow{Name: strings.TrimSpace(field("name")), Username: field(junction.ParamUsername), Password: field(junction.ParamPassword)}
+			form.Credentials[env] = append(form.Credentials[env], row)
+			if row.Name != "" || strings.TrimSpace(row.Username) != "" || row.Password != "" {
+				svc.Credentials[env] = append(svc.Credentials[env], junction.DatabaseCredential{Name: row.Name, Username: row.Username, Password: row.Password})
+			}
+		}
 	}
 	return form, svc
+}
+
+// applyCredentialOp adds or removes a credential row as the button pressed asks
+// (add-credential:<env>, remove-credential:<env>:<row>); it reports false for "save".
+func applyCredentialOp(f *views.DatabaseForm, op string, envs []string) bool {
+	name, arg, _ := strings.Cut(op, ":")
+	env, row, _ := strings.Cut(arg, ":")
+	if !slices.Contains(envs, env) {
+		return name == "add-credential" || name == "remove-credential"
+	}
+	switch name {
+	case "add-credential":
+		if len(f.Credentials[env])+1 < junction.MaxCredentials {
+			f.Credentials[env] = append(f.Credentials[env], views.CredentialRow{})
+		}
+	case "remove-credential":
+		if i, err := strconv.Atoi(row); err == nil && i >= 0 && i < len(f.Credentials[env]) {
+			f.Credentials[env] = slices.Delete(f.Credentials[env], i, i+1)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// databaseFormFailed fills the form's errors; a conflict (a credential that connections
+// still use) also says why above the form, since its row may be gone from the form.
+func databaseFormFailed(err error, form *views.DatabaseForm) {
+	formFailed(err, &form.Errors, &form.Message)
+	if junction.ErrorCode(err) == junction.ECONFLICT {
+		form.Message = junction.ErrorMessage(err)
+	}
 }
 
 // formFailed fills a form's field errors, or its message when the error names no field.
@@ -375,16 +426,25 @@ func formFailed(err error, fields *views.Errors, message *string) {
 	}
 }
 
-// CreateDatabase handles the database form: POST /services/database.
+// CreateDatabase handles the database form: POST /services/database. Its add and remove
+// credential buttons submit the form too and get it back with the row added or removed.
 func (h *Handler) CreateDatabase(c echo.Context) error {
+	values, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
 	envs, err := h.environmentNames(c)
 	if err != nil {
 		return err
 	}
-	form, svc := databaseFormValues(c, envs)
+	form, svc := databaseFormValues(values, envs)
+	page := h.page(c, "Register a database", "services")
+	if applyCredentialOp(&form, values.Get("op"), envs) {
+		return render(c, http.StatusOK, views.DatabaseNewPage(page, form, envs))
+	}
 	if err := h.Services.CreateService(c.Request().Context(), svc); isFormError(err) {
-		formFailed(err, &form.Errors, &form.Message)
-		return render(c, formStatus(err), views.DatabaseNewPage(h.page(c, "Register a database", "services"), form, envs))
+		databaseFormFailed(err, &form)
+		return render(c, formStatus(err), views.DatabaseNewPage(page, form, envs))
 	} else if err != nil {
 		return err
 	}
@@ -392,10 +452,11 @@ func (h *Handler) CreateDatabase(c echo.Context) error {
 }
 
 // databaseEditForm is the edit form of a database service: a stored password is left
-// empty, with the environment marked as having one.
+// empty, with the environment (or the credential) marked as having one.
 func databaseEditForm(svc *junction.Service) views.DatabaseForm {
 	f := views.DatabaseForm{ID: svc.ID, Name: svc.Name, Description: svc.Description, Tags: strings.Join(svc.Tags, ", "),
-		Engine: svc.Engine, Values: map[string]map[string]string{}, HasPassword: map[string]bool{}}
+		Engine: svc.Engine, Values: map[string]map[string]string{}, HasPassword: map[string]bool{},
+		Credentials: map[string][]views.CredentialRow{}, CredentialPasswords: map[string]bool{}}
 	for env, vals := range svc.Values {
 		f.Values[env] = maps.Clone(vals)
 		if vals[junction.ParamPassword] == junction.Masked {
@@ -403,20 +464,40 @@ func databaseEditForm(svc *junction.Service) views.DatabaseForm {
 			f.Values[env][junction.ParamPassword] = ""
 		}
 	}
+	for env, creds := range svc.Credentials {
+		for _, cred := range creds {
+			row := views.CredentialRow{Name: cred.Name, Username: cred.Username, Password: cred.Password}
+			if cred.Password == junction.Masked {
+				f.CredentialPasswords[env+"/"+cred.Name] = true
+				row.Password = ""
+			}
+			f.Credentials[env] = append(f.Credentials[env], row)
+		}
+	}
 	return f
 }
 
-// updateDatabase handles the edit form of a database service.
+// updateDatabase handles the edit form of a database service, and its add and remove
+// credential buttons.
 func (h *Handler) updateDatabase(c echo.Context, current *junction.Service) error {
+	values, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
 	envs, err := h.environmentNames(c)
 	if err != nil {
 		return err
 	}
-	form, upd := databaseFormValues(c, envs)
-	form.ID, form.HasPassword = current.ID, databaseEditForm(current).HasPassword
+	form, upd := databaseFormValues(values, envs)
+	stored := databaseEditForm(current)
+	form.ID, form.HasPassword, form.CredentialPasswords = current.ID, stored.HasPassword, stored.CredentialPasswords
+	page := h.page(c, "Edit "+current.Name, "services")
+	if applyCredentialOp(&form, values.Get("op"), envs) {
+		return render(c, http.StatusOK, views.DatabaseEditPage(page, form, envs))
+	}
 	if _, err := h.Services.UpdateService(c.Request().Context(), current.ID, upd); isFormError(err) {
-		formFailed(err, &form.Errors, &form.Message)
-		return render(c, formStatus(err), views.DatabaseEditPage(h.page(c, "Edit "+current.Name, "services"), form, envs))
+		databaseFormFailed(err, &form)
+		return render(c, formStatus(err), views.DatabaseEditPage(page, form, envs))
 	} else if err != nil {
 		return err
 	}
@@ -614,19 +695,21 @@ func (h *Handler) APIService(c echo.Context) error {
 // removes it from or returns it to the catalog; the fields of an internal service (name,
 // version, description, tags, visibility, security, urls) or of a database (name,
 // description, tags, engine, values) replace the ones given, in one validated change. A
-// database password that is empty or masked keeps the stored one.
+// database password that is empty or masked keeps the stored one. Within an environment
+// given, values.{env}.credentials changes the credentials it names (null removes one, 409
+// while connections use it) and keeps the others.
 func (h *Handler) APIUpdateService(c echo.Context) error {
 	var body struct {
-		Unlisted    *bool                        `json:"unlisted"`
-		Name        *string                      `json:"name"`
-		Version     *string                      `json:"version"`
-		Description *string                      `json:"description"`
-		Tags        *[]string                    `json:"tags"`
-		Visibility  *junction.Visibility         `json:"visibility"`
-		Security    *junction.Security           `json:"security"`
-		URLs        map[string]string            `json:"urls"`
-		Engine      *string                      `json:"engine"`
-		Values      map[string]map[string]string `json:"values"`
+		Unlisted    *bool                              `json:"unlisted"`
+		Name        *string                            `json:"name"`
+		Version     *string                            `json:"version"`
+		Description *string                            `json:"description"`
+		Tags        *[]string                          `json:"tags"`
+		Visibility  *junction.Visibility               `json:"visibility"`
+		Security    *junction.Security                 `json:"security"`
+		URLs        map[string]string                  `json:"urls"`
+		Engine      *string                            `json:"engine"`
+		Values      map[string]junction.DatabaseValues `json:"values"`
 	}
 	if err := decodeJSON(c, &body); err != nil {
 		return err
@@ -665,7 +748,7 @@ func (h *Handler) APIUpdateService(c echo.Context) error {
 			upd.URLs = body.URLs
 		}
 		if body.Values != nil {
-			upd.Values = body.Values
+			upd.PatchDatabaseValues(body.Values)
 		}
 		if _, err := h.Services.UpdateService(ctx, upd.ID, upd); err != nil {
 			return err

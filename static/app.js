@@ -22,8 +22,9 @@
 		}
 	});
 
-	// Forms that htmx swaps in place keep keyboard focus useful: after "Add parameter" or
-	// "Add endpoint" the new row's first field, after a failed save the first wrong field.
+	// Forms that htmx swaps in place keep keyboard focus useful: after "Add parameter",
+	// "Add endpoint" or "Add credential" the new row's first field, after a failed save the
+	// first wrong field.
 	var lastOp = "";
 	document.addEventListener("htmx:configRequest", function (event) {
 		var params = event.detail.parameters || {};
@@ -37,6 +38,11 @@
 			target = last(root.querySelectorAll('input[name^="parameters["][name$="].name"]'));
 		} else if (lastOp === "add-endpoint") {
 			target = last(root.querySelectorAll('input[name^="endpoints["][name$="].name"]'));
+		} else if (lastOp.indexOf("add-credential:") === 0) {
+			var env = lastOp.slice("add-credential:".length);
+			target = last(Array.prototype.filter.call(root.querySelectorAll('input[name$="].name"]'), function (input) {
+				return input.name.indexOf("credentials." + env + "[") === 0;
+			}));
 		} else if (lastOp) {
 			target = root.querySelector('[aria-invalid="true"]');
 		}

@@ -497,18 +497,21 @@ func ConsumersDiagram(svc *junction.Service, consumers []*junction.Consumer) Dia
 			add("p:"+c.Project, c.Project, DiagramNode{Label: c.Project, Sub: "every component may use it", Kind: "project", Href: pURL, TestID: "consumers-project-" + c.Project})
 			links = append(links, link{"p:" + c.Project, "c:" + c.ConnectionID, "unused"})
 		}
-		owner := map[string]bool{}
+		// MappedBy names "project/component"; a component maps only connections of its project.
+		mapping := map[string]bool{}
+		for _, pk := range c.MappedBy {
+			_, k, _ := strings.Cut(pk, "/")
+			mapping[k] = true
+		}
+		owner := maps.Clone(mapping)
 		if c.Scope == junction.ScopeComponent {
 			owner[c.Component] = true
-		}
-		for _, k := range c.MappedBy {
-			owner[k] = true
 		}
 		for _, k := range slices.Sorted(maps.Keys(owner)) {
 			key := "k:" + c.Project + "/" + k
 			add(key, c.Project, DiagramNode{Label: k, Sub: "component", Kind: "component", Href: pURL + "/components/" + url.PathEscape(k), TestID: "consumers-component-" + c.Project + "-" + k})
 			class := "unused"
-			if slices.Contains(c.MappedBy, k) {
+			if mapping[k] {
 				class = "uses"
 			}
 			links = append(links, link{key, "c:" + c.ConnectionID, class})

@@ -173,7 +173,7 @@ func TestDiagramSVGEscapesAndParses(t *testing.T) {
 func TestConsumersDiagram(t *testing.T) {
 	svc := &junction.Service{ID: "svc_x", Kind: junction.KindDatabase, Name: "orders-db", Engine: "postgres"}
 	d := ConsumersDiagram(svc, []*junction.Consumer{
-		{ConnectionID: "conn_1", Connection: "orders-db", Scope: junction.ScopeProject, Project: "shop", MappedBy: []string{"api", "worker"}},
+		{ConnectionID: "conn_1", Connection: "orders-db", Scope: junction.ScopeProject, Project: "shop", MappedBy: []string{"shop/api", "shop/worker"}},
 		{ConnectionID: "conn_2", Connection: "reporting", Scope: junction.ScopeComponent, Project: "analytics", Component: "etl"},
 	})
 	var ids []string

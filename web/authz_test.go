@@ -27,7 +27,8 @@ var roleNames = []string{"admin", "developer", "viewer", "other", "anonymous"}
 
 // authzFixture is a project "shop" with component "orders", which publishes a
 // project-visibility OAuth service and connects to it (a mapped connection with a runtime
-// token), a third-party service with a secret, and a user per role.
+// token), a third-party service with a secret, a database whose readonly credential a mapped
+// connection uses, and a user per role.
 type authzFixture struct {
 	*testServer
 	tokens   [5]string   // personal access tokens; none for anonymous
@@ -65,7 +66,18 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 	require.NoError(t, ts.svc.Connections.CreateConnection(ctx, conn))
 	acme := &junction.Connection{Name: "acme", Project: "shop", Component: "orders", Service: junction.ServiceRef{ID: third.ID}}
 	require.NoError(t, ts.svc.Connections.CreateConnection(ctx, acme))
-	_, err := ts.svc.Mappings.SetMappings(ctx, "shop", "orders", conn.ID,
+	// A database with a readonly credential, which a mapped connection of orders uses.
+	pg := &junction.Service{Kind: junction.KindDatabase, Name: "orders-db", Engine: "postgres",
+		Values:      map[string]map[string]string{"production": {"HostName": "db", "Port": "5432", "DatabaseName": "orders", "Username": "app", "Password": "pg-default-secret-value"}},
+		Credentials: map[string][]junction.DatabaseCredential{"production": {{Name: "readonly", Username: "ro", Password: "pg-readonly-secret-value"}}}}
+	require.NoError(t, ts.svc.Services.CreateService(ctx, pg))
+	pgConn := &junction.Connection{Name: "orders-ro", Project: "shop", Component: "orders", Service: junction.ServiceRef{ID: pg.ID},
+		Credentials: map[string]string{"production": "readonly"}}
+	require.NoError(t, ts.svc.Connections.CreateConnection(ctx, pgConn))
+	_, err := ts.svc.Mappings.SetMappings(ctx, "shop", "orders", pgConn.ID,
+		map[string]string{"HostName": "PG_HOST", "Port": "PG_PORT", "DatabaseName": "PG_NAME", "Username": "PG_USER", "Password": "PG_PASSWORD"})
+	require.NoError(t, err)
+	_, err = ts.svc.Mappings.SetMappings(ctx, "shop", "orders", conn.ID,
 		map[string]string{"ServiceURL": "O_URL", "ConsumerKey": "O_KEY", "ConsumerSecret": "O_SECRET", "TokenURL": "O_TOKEN"})
 	require.NoError(t, err)
 	rt, runtimeSecret, err := ts.svc.Mappings.CreateRuntimeToken(ctx, "shop", "orders", "production")
@@ -77,7 +89,7 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 			f.secrets = append(f.secrets, p.Values["production"])
 		}
 	}
-	f.secrets = append(f.secrets, "acme-secret-value", runtimeSecret)
+	f.secrets = append(f.secrets, "acme-secret-value", runtimeSecret, "pg-default-secret-value", "pg-readonly-secret-value")
 	f.ids["service"], f.ids["connection"], f.ids["runtime-token"] = svc.ID, conn.ID, strconv.FormatInt(rt.ID, 10)
 	for i := range 4 {
 		pat, secret, err := ts.svc.Users.CreateToken(t.Context(), users[i].ID, "matrix")

@@ -93,6 +93,22 @@ func TestSecretsNeverLogged(t *testing.T) {
 	_, revealed = ts.api(t, http.MethodGet, "/api/v1/connections/"+id+"?reveal=true", pat, "")
 	secrets = append(secrets, param(t, revealed, "ConsumerSecret", "production"))
 
+	// A database credential: created, used, given a new password, refused removal.
+	status, body = ts.api(t, http.MethodPost, "/api/v1/services", pat, `{"kind":"database","name":"orders-db","engine":"postgres","values":{"production":
+		{"HostName":"db","Port":"5432","DatabaseName":"orders","Username":"app","Password":"db-default-log-secret","credentials":{"readonly":{"Username":"ro","Password":"db-readonly-log-secret"}}}}}`)
+	require.Equal(t, http.StatusCreated, status, "%v", body)
+	dbID := body["id"].(string)
+	status, dbConn := ts.api(t, http.MethodPost, "/api/v1/projects/shop/connections", pat, `{"name":"orders-ro","service_id":"`+dbID+`","credentials":{"production":"readonly"}}`)
+	require.Equal(t, http.StatusCreated, status, "%v", dbConn)
+	ts.api(t, http.MethodGet, "/api/v1/connections/"+dbConn["id"].(string)+"?reveal=true", pat, "")
+	status, _ = ts.api(t, http.MethodPatch, "/api/v1/services/"+dbID, pat, `{"values":{"production":{"HostName":"db","Port":"5432","DatabaseName":"orders","Username":"app",
+		"credentials":{"readonly":{"Username":"ro","Password":"db-readonly-log-secret-2"}}}}}`)
+	require.Equal(t, http.StatusOK, status)
+	status, _ = ts.api(t, http.MethodPatch, "/api/v1/services/"+dbID, pat, `{"values":{"production":{"HostName":"db","Port":"5432","DatabaseName":"orders","Username":"app","Password":"db-never-saved-log-secret",
+		"credentials":{"readonly":null}}}}`)
+	require.Equal(t, http.StatusConflict, status)
+	secrets = append(secrets, "db-default-log-secret", "db-readonly-log-secret", "db-never-saved-log-secret")
+
 	log := logs.String()
 	require.Contains(t, log, "/api/v1/runtime/env", "the scenario was logged")
 	for _, secret := range secrets {

@@ -101,6 +101,9 @@ func SeedDemo(ctx context.Context, svc web.Services) (bool, error) {
 		}
 		conn := &junction.Connection{Name: c.name, Description: c.description, Project: c.project, Component: c.component,
 			Service: junction.ServiceRef{ID: id}}
+		if c.credential != "" {
+			conn.Credentials = map[string]string{"development": c.credential, "production": c.credential}
+		}
 		if err := svc.Connections.CreateConnection(ctx, conn); err != nil && junction.ErrorCode(err) != junction.ECONFLICT {
 			return false, fmt.Errorf("connection %s: %w", c.name, err)
 		}
@@ -132,18 +135,20 @@ func ensureUser(ctx context.Context, users junction.UserService, email string, a
 }
 
 // demoConnections include two project connections of the shop to OAuth services, which share
-// one OAuth application, and component connections of several kinds.
+// one OAuth application, component connections of several kinds, and the analytics project's
+// read-only connection to the shop's orders database (credential readonly).
 var demoConnections = []struct {
-	project, component, service, name, description string
+	project, component, service, name, description, credential string
 	// mappedBy are the components that map every parameter to its suggested name.
 	mappedBy []string
 }{
-	{"shop", "", "Identity API", "identity", "Sign-in for every shop component.", []string{"orders", "payments"}},
-	{"shop", "", "Reports API", "reports", "Sales figures.", []string{"nightly-report"}},
-	{"shop", "", "SendGrid", "mail", "Order confirmations.", []string{"orders"}},
-	{"shop", "orders", "orders-db", "orders-db", "The orders database.", nil},
-	{"shop", "orders", "Twilio", "twilio", "Delivery text messages.", nil},
-	{"shop", "payments", "Stripe", "stripe", "Card payments.", []string{"payments"}},
-	{"shop", "payments", "Payments API", "payments-api", "Refunds from the back office.", nil},
-	{"analytics", "dashboard", "Orders API", "orders", "Order statistics.", []string{"dashboard"}},
+	{"shop", "", "Identity API", "identity", "Sign-in for every shop component.", "", []string{"orders", "payments"}},
+	{"shop", "", "Reports API", "reports", "Sales figures.", "", []string{"nightly-report"}},
+	{"shop", "", "SendGrid", "mail", "Order confirmations.", "", []string{"orders"}},
+	{"shop", "orders", "orders-db", "orders-db", "The orders database.", "", nil},
+	{"shop", "orders", "Twilio", "twilio", "Delivery text messages.", "", nil},
+	{"shop", "payments", "Stripe", "stripe", "Card payments.", "", []string{"payments"}},
+	{"shop", "payments", "Payments API", "payments-api", "Refunds from the back office.", "", nil},
+	{"analytics", "dashboard", "Orders API", "orders", "Order statistics.", "", []string{"dashboard"}},
+	{"analytics", "", "orders-db", "orders-readonly", "Read-only access to the shop's orders, for reports and the warehouse sync.", "readonly", []string{"dashboard"}},
 }

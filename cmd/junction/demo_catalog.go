@@ -37,6 +37,16 @@ func database(name, engine, description string, tags []string, host, port, dbnam
 		Values: map[string]map[string]string{"development": values("dev"), "production": values("prod")}}
 }
 
+// withReadonly adds a readonly credential to a demo database in every environment, for
+// consumers that only read, such as reports.
+func withReadonly(s junction.Service, user string) junction.Service {
+	s.Credentials = map[string][]junction.DatabaseCredential{}
+	for env := range s.Values {
+		s.Credentials[env] = []junction.DatabaseCredential{{Name: "readonly", Username: user, Password: "demo-" + env + "-readonly-password"}}
+	}
+	return s
+}
+
 func internal(project, component, name, version, description string, tags []string, vis junction.Visibility, sec junction.Security) junction.Service {
 	return junction.Service{Kind: junction.KindInternal, Project: project, Component: component, Name: name, Version: version,
 		Description: description, Tags: tags, Visibility: vis, Security: sec,
@@ -74,7 +84,7 @@ func demoCatalog() []junction.Service {
 		thirdParty("OpenWeather", "v2.5", "Current weather and forecasts.", []string{"weather"},
 			[]junction.ServiceParameter{secret("APIKey")}, "https://api.openweathermap.org/data/2.5", "https://api.openweathermap.org/data/2.5"),
 
-		database("orders-db", "postgres", "Orders and order lines of the online shop.", []string{"orders"}, "orders-db.internal", "5432", "orders", "orders_app"),
+		withReadonly(database("orders-db", "postgres", "Orders and order lines of the online shop.", []string{"orders"}, "orders-db.internal", "5432", "orders", "orders_app"), "orders_readonly"),
 		database("sessions-cache", "redis", "Session and rate-limit cache.", []string{"cache"}, "redis.internal", "6379", "0", "default"),
 		database("analytics-warehouse", "postgres", "Reporting warehouse fed by the nightly sync.", []string{"analytics", "warehouse"}, "warehouse.internal", "5432", "warehouse", "reporter"),
 		database("catalog-mongo", "mongodb", "Product catalog documents.", []string{"catalog"}, "mongo.internal", "27017", "catalog", "catalog_app"),

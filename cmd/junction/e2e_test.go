@@ -379,10 +379,29 @@ func TestDemoScreenshots(t *testing.T) {
 		chromedp.Navigate(base+"/services?q=orders-db"),
 		chromedp.Click(chromedp.CSS(`.service-name`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=parameter-table]`)),
+	)
+	b.scrollToTop(t, `#endpoints-heading`)
+	b.screenshot(t, "demo-database-credentials")
+	b.run(t,
 		chromedp.Click(chromedp.CSS(`[data-testid=edit-service]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=database-form]`)),
 	)
+	b.scrollToTop(t, `[data-testid=database-env-development]`)
 	b.screenshot(t, "demo-edit-database")
+	b.run(t,
+		chromedp.Navigate(base+"/services?q=orders-db"),
+		chromedp.Click(chromedp.CSS(`.service-name`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=connect-form]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=connect]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=credentials-choices]`)),
+	)
+	b.screenshot(t, "demo-new-database-connection")
+	b.run(t,
+		chromedp.Navigate(base+"/projects/analytics"),
+		chromedp.Click(chromedp.CSS(`[data-testid=project-connections] a`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=connection-credentials]`)),
+	)
+	b.screenshot(t, "demo-database-connection")
 	for _, page := range []struct{ path, wait, name string }{
 		{"/projects/shop/components/orders/env", `[data-testid=mapping-form]`, "demo-env-editor"},
 		{"/audit", `[data-testid=audit-list]`, "demo-audit"},
@@ -391,6 +410,13 @@ func TestDemoScreenshots(t *testing.T) {
 		b.screenshot(t, page.name)
 	}
 	b.noConsoleErrors(t)
+}
+
+// scrollToTop scrolls the page so that the element is at the top of the window.
+func (b *browserTab) scrollToTop(t *testing.T, sel string) {
+	t.Helper()
+	_, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => { document.querySelector(`+jsString(sel)+`).scrollIntoView({block: "start"}); return true })()`))
+	require.NoError(t, err)
 }
 
 // clear empties an input (chromedp's SetValue refuses the empty string).
