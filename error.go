@@ -16,6 +16,8 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
 	ETOOMANY      = "rate_limited"
+	// EUNAVAILABLE is a database that cannot be reached just now; the request may be retried.
+	EUNAVAILABLE = "unavailable"
 )
 
 // Error is an application error whose message is safe to show to users. Fields, when set,

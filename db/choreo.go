@@ -193,13 +193,13 @@ func (s *MappingService) resolveRef(ctx context.Context, tx *Tx, ref junction.Ch
 	case junction.KindInternal:
 		// The endpoint id may differ between installations: project, component and version decide.
 		query, args = `SELECT s.id FROM services s JOIN components k ON k.id = s.component_id JOIN projects p ON p.id = s.project_id
-			WHERE s.kind = 'internal' AND p.handle = ? AND k.handle = ? AND s.version = ? AND s.unlisted = 0 ORDER BY s.name LIMIT 1`,
+			WHERE s.kind = 'internal' AND p.handle = ? AND k.handle = ? AND s.version = ? AND s.unlisted = FALSE ORDER BY s.name LIMIT 1`,
 			[]any{parsed.Project, parsed.Component, parsed.Version}
 	case junction.KindThirdParty:
-		query, args = `SELECT id FROM services WHERE kind = 'third-party' AND name = ? COLLATE NOCASE AND version = ? AND unlisted = 0 LIMIT 1`,
+		query, args = `SELECT id FROM services WHERE kind = 'third-party' AND name = ? COLLATE NOCASE AND version = ? AND unlisted = FALSE LIMIT 1`,
 			[]any{parsed.Name, parsed.Version}
 	default:
-		query, args = `SELECT id FROM services WHERE kind = 'database' AND name = ? COLLATE NOCASE AND unlisted = 0 LIMIT 1`, []any{parsed.Name}
+		query, args = `SELECT id FROM services WHERE kind = 'database' AND name = ? COLLATE NOCASE AND unlisted = FALSE LIMIT 1`, []any{parsed.Name}
 	}
 	var id string
 	err = tx.QueryRowContext(ctx, query, args...).Scan(&id)

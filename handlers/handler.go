@@ -103,6 +103,7 @@ var statuses = map[string]int{
 	junction.EFORBIDDEN:    http.StatusForbidden,
 	junction.EINTERNAL:     http.StatusInternalServerError,
 	junction.ETOOMANY:      http.StatusTooManyRequests,
+	junction.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
 
 // codes maps HTTP statuses raised by Echo itself (unknown route, body too large) to codes.
