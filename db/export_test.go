@@ -97,3 +97,21 @@ func (db *DB) CheckSearchIndex(ctx context.Context) error {
 		return nil
 	})
 }
+
+// RebindDollar is the PostgreSQL placeholder rewriting.
+var RebindDollar = rebindDollar
+
+// MigrationNames lists the migrations of engine ("sqlite" or "postgres") as they are
+// recorded.
+func MigrationNames(engine string) ([]string, error) {
+	d := sqliteDialect
+	if engine == postgresDialect.name {
+		d = postgresDialect
+	}
+	list, err := migrations(d)
+	names := make([]string, len(list))
+	for i, m := range list {
+		names[i] = m.name
+	}
+	return names, err
+}
