@@ -16,8 +16,8 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
 	ETOOMANY      = "rate_limited"
-	// EUNAVAILABLE is a service Junction depends on (such as the identity provider) that
-	// cannot be reached right now.
+	// EUNAVAILABLE is something Junction depends on (the database, the identity provider)
+	// that cannot be reached just now; the request may be retried.
 	EUNAVAILABLE = "unavailable"
 )
 

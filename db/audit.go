@@ -23,8 +23,11 @@ func (s *AuditService) Record(ctx context.Context, e junction.AuditEntry) error 
 	if e.Outcome == "" {
 		e.Outcome = "ok"
 	}
-	if _, err := s.db.write.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target, outcome) VALUES (?, ?, ?, ?, ?)`,
-		formatTime(e.At), e.Actor, e.Action, e.Target, e.Outcome); err != nil {
+	if err := s.db.inTx(ctx, true, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target, outcome) VALUES (?, ?, ?, ?, ?)`,
+			formatTime(e.At), e.Actor, e.Action, e.Target, e.Outcome)
+		return err
+	}); err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
 	return nil
@@ -35,13 +38,13 @@ func (s *AuditService) FindAudit(ctx context.Context, f junction.AuditFilter) (l
 	if err := requireAdmin(ctx, "read the audit log"); err != nil {
 		return nil, 0, err
 	}
-	where, args := ` WHERE 1`, []any{}
+	where, args := ` WHERE TRUE`, []any{}
 	if f.Actor != "" {
-		where += ` AND actor LIKE ? ESCAPE '\'`
+		where += ` AND lower(actor) LIKE lower(?) ESCAPE '\'`
 		args = append(args, "%"+escapeLike(f.Actor)+"%")
 	}
 	if f.Action != "" {
-		where += ` AND action LIKE ? ESCAPE '\'`
+		where += ` AND lower(action) LIKE lower(?) ESCAPE '\'`
 		args = append(args, "%"+escapeLike(f.Action)+"%")
 	}
 	if f.Project != "" {

@@ -19,7 +19,7 @@ import (
 // TestBackupWhileWriting takes backups while components are being created and checks that
 // each copy is a sound database holding a prefix of the writes, readable with the same key.
 func TestBackupWhileWriting(t *testing.T) {
-	store, _, key := MustOpenDBWithKey(t)
+	store, _, key := MustOpenSQLite(t)
 	admin := MustCreateUser(t, store, "admin@example.com", true)
 	MustCreateProject(t, store, admin, "shop", "Shop")
 	svc := &junction.Service{Kind: junction.KindDatabase, Name: "orders-db", Engine: "postgres",
@@ -86,7 +86,7 @@ func TestBackupWhileWriting(t *testing.T) {
 // TestBackupRestore opens a backup as the database with the original key, as the README's
 // restore does, and compares every table of it, row by row, with the original.
 func TestBackupRestore(t *testing.T) {
-	store, _, key := MustOpenDBWithKey(t)
+	store, _, key := MustOpenSQLite(t)
 	admin := MustCreateUser(t, store, "admin@example.com", true)
 	MustCreateProject(t, store, admin, "shop", "Shop")
 	ctx := ContextAs(t, admin)

@@ -85,14 +85,14 @@ func (s *ComponentService) CreateComponent(ctx context.Context, project string, 
 		if err := c.Validate(); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO components (project_id, handle, name, type, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		id, err := tx.insertID(ctx, `INSERT INTO components (project_id, handle, name, type, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			p.ID, c.Handle, c.Name, string(c.Type), formatTime(tx.now), formatTime(tx.now))
-		if isUniqueViolation(err) {
+		if isConflict(err) {
 			return errHandleTaken("component in this project", c.Handle)
 		} else if err != nil {
 			return fmt.Errorf("create component %q: %w", c.Handle, err)
 		}
-		c.ID, _ = res.LastInsertId()
+		c.ID = id
 		c.ProjectID, c.Project, c.CreatedAt, c.UpdatedAt = p.ID, p.Handle, tx.now, tx.now
 		return nil
 	})
@@ -168,6 +168,9 @@ func renameComponentServices(ctx context.Context, tx *Tx, c *junction.Component)
 	}
 	for _, svc := range services {
 		if _, err := tx.ExecContext(ctx, `UPDATE services SET display_name = ? WHERE id = ?`, svc.DisplayName(), svc.ID); err != nil {
+			return err
+		}
+		if err := tx.db.dialect.indexService(ctx, tx, svc.ID); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -212,6 +213,9 @@ func (s *ConnectionService) createConnection(ctx context.Context, tx *Tx, user *
 	if err != nil {
 		return err
 	}
+	if err := lockProject(ctx, tx, p.ID); err != nil {
+		return err
+	}
 	var componentID sql.NullInt64
 	scopeKey := "project:" + strconv.FormatInt(p.ID, 10)
 	c.Scope = junction.ScopeProject
@@ -274,7 +278,7 @@ func (s *ConnectionService) createConnection(ctx context.Context, tx *Tx, user *
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.Description, string(c.Scope), p.ID, componentID, scopeKey, svc.ID, appID, string(endpoints), credentials,
 		user.ID, formatTime(tx.now), formatTime(tx.now))
-	if isUniqueViolation(err) {
+	if isConflict(err) {
 		return errConnectionNameTaken(c)
 	} else if err != nil {
 		return fmt.Errorf("create connection %q: %w", c.Name, err)
@@ -307,7 +311,8 @@ func marshalChoices(choices map[string]string) (string, error) {
 
 // ensureOAuthApp returns the OAuth application shared by the project's project-scope
 // connections (componentID unset) or by the component's connections, creating it and its
-// client credentials for the given environments as needed.
+// client credentials for the given environments as needed. The caller holds the project's
+// lock (lockProject), so that two writers never both find no application and make two.
 func ensureOAuthApp(ctx context.Context, tx *Tx, projectID int64, componentID sql.NullInt64, envs []string) (int64, error) {
 	var appID int64
 	var err error
@@ -321,12 +326,10 @@ func ensureOAuthApp(ctx context.Context, tx *Tx, projectID int64, componentID sq
 		if componentID.Valid {
 			owner = sql.NullInt64{}
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO oauth_apps (project_id, component_id, created_at) VALUES (?, ?, ?)`,
-			owner, componentID, formatTime(tx.now))
-		if err != nil {
+		if appID, err = tx.insertID(ctx, `INSERT INTO oauth_apps (project_id, component_id, created_at) VALUES (?, ?, ?)`,
+			owner, componentID, formatTime(tx.now)); err != nil {
 			return 0, fmt.Errorf("create OAuth application: %w", err)
 		}
-		appID, _ = res.LastInsertId()
 	} else if err != nil {
 		return 0, err
 	}
@@ -430,19 +433,16 @@ func (s *ConnectionService) FindConnection(ctx context.Context, id string, revea
 
 // audit records an action on a secret, on its own.
 func (s *ConnectionService) audit(ctx context.Context, action, target string) error {
-	return insertAudit(ctx, s.db.write, s.db.Now(), action, target)
+	return s.db.inTx(ctx, true, func(tx *Tx) error { return insertAudit(ctx, tx, tx.now, action, target) })
 }
 
-// insertAudit records who did an action to which target, through conn (the writer or a
-// write transaction).
-func insertAudit(ctx context.Context, conn interface {
-	ExecContext(context.Context, string, ...any) (sql.Result, error)
-}, at time.Time, action, target string) error {
+// insertAudit records who did an action to which target, in tx.
+func insertAudit(ctx context.Context, tx *Tx, at time.Time, action, target string) error {
 	user, err := caller(ctx)
 	if err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target) VALUES (?, ?, ?, ?)`,
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target) VALUES (?, ?, ?, ?)`,
 		formatTime(at), user.Email, action, target); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
@@ -480,7 +480,7 @@ func (s *ConnectionService) UpdateConnection(ctx context.Context, id string, upd
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE connections SET name = ?, description = ?, credentials = ?, updated_at = ? WHERE id = ?`,
 			r.c.Name, r.c.Description, credentials, formatTime(tx.now), id)
-		if isUniqueViolation(err) {
+		if isConflict(err) {
 			return errConnectionNameTaken(&r.c)
 		} else if err != nil {
 			return err
@@ -522,6 +522,9 @@ func (s *ConnectionService) DeleteConnection(ctx context.Context, id string, for
 		}
 		if !p.Role.CanWrite() {
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot delete connections.")
+		}
+		if err := lockProject(ctx, tx, p.ID); err != nil {
+			return err
 		}
 		mappedBy, err := mappedBy(ctx, tx, id)
 		if err != nil {
@@ -741,7 +744,14 @@ func syncServiceCredentials(ctx context.Context, tx *Tx, svc *junction.Service) 
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, c := range conns {
+	// Lock the projects in one order, so that two services' updates cannot wait for each other.
+	sort.Slice(conns, func(i, j int) bool { return conns[i].projectID < conns[j].projectID })
+	for i, c := range conns {
+		if i == 0 || conns[i-1].projectID != c.projectID {
+			if err := lockProject(ctx, tx, c.projectID); err != nil {
+				return err
+			}
+		}
 		appID := sql.NullInt64{}
 		if junction.NeedsOAuthApp(svc) {
 			id, err := ensureOAuthApp(ctx, tx, c.projectID, c.componentID, served)

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"maps"
 	"math/big"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -755,14 +754,7 @@ func TestConnectionService_SecretsNotStoredInClear(t *testing.T) {
 	require.Contains(t, secrets, passwordCanary+"-dev")
 	require.Len(t, control, 4)
 
-	require.NoError(t, store.Close())
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	wal, err := os.ReadFile(path + "-wal")
-	if !os.IsNotExist(err) {
-		require.NoError(t, err)
-	}
-	all := append(bytes.Clone(data), wal...)
+	all := storedBytes(t, store, path)
 	for _, v := range control {
 		require.True(t, bytes.Contains(all, []byte(v)), "control: the client ID %s is stored in clear and must be found", v)
 	}

@@ -1,48 +1,38 @@
-// Package db is Junction's SQLite store: the only package with SQL in it. It implements the
-// domain's service interfaces over one writer connection and a pool of readers.
+// Package db is Junction's store: the only package with SQL in it. It implements the domain's
+// service interfaces on SQLite (one writer connection and a pool of readers, the embedded
+// default) or on PostgreSQL (one pool, for many replicas), with one set of SQL and the
+// engines' differences in dialect.go.
 package db
 
 import (
 	"context"
 	"crypto/ecdsa"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"runtime"
-	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
-
 	"github.com/junction-dev/junction"
 )
-
-//go:embed migration/*.sql
-var migrationFS embed.FS
-
-// pragmas are set in the DSN so that they reach every pooled connection. A 16 MB page cache
-// per connection keeps the catalog's search indexes in memory at 100,000 services.
-const pragmas = "_foreign_keys=on&_journal_mode=WAL&_busy_timeout=5000&_synchronous=FULL&_cache_size=-16000"
 
 // timeFormat is fixed-width so that stored times sort as text.
 const timeFormat = "2006-01-02T15:04:05.000000Z"
 
-// DB is an open Junction database.
+// DB is an open Junction database: a SQLite file or a PostgreSQL database.
 type DB struct {
-	// write has exactly one connection: SQLite allows one writer at a time, and queueing
-	// writers in Go avoids SQLITE_BUSY instead of retrying on it.
+	// write runs write transactions. On SQLite it has exactly one connection: SQLite allows
+	// one writer at a time, and queueing writers in Go avoids SQLITE_BUSY instead of
+	// retrying on it. On PostgreSQL it is the one pool, shared with read.
 	write *sql.DB
-	// read is a pool of query-only connections that run beside the writer under WAL.
+	// read runs read-only transactions: on SQLite a pool of query-only connections that run
+	// beside the writer under WAL.
 	read *sql.DB
 
-	path   string
-	sealer *Sealer
+	dialect *dialect
+	path    string // the SQLite file, or the PostgreSQL URL without its password
+	sealer  *Sealer
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -55,14 +45,12 @@ type DB struct {
 	generation atomic.Uint64
 }
 
-// Open opens (creating if needed) the database at path and applies pending migrations. key is
-// the installation's 32-byte master key; secrets are sealed with a key derived from it.
-func Open(ctx context.Context, path string, key []byte) (*DB, error) {
-	if path == "" {
+// Open opens the database named by dsn and applies pending migrations: a PostgreSQL URL
+// (postgres://… or postgresql://…) or else the path of a SQLite file, created if needed. key
+// is the installation's 32-byte master key; secrets are sealed with a key derived from it.
+func Open(ctx context.Context, dsn string, key []byte) (*DB, error) {
+	if dsn == "" {
 		return nil, fmt.Errorf("open database: no path given")
-	} else if strings.ContainsAny(path, "?#") {
-		// The driver reads everything after "?" as connection options.
-		return nil, fmt.Errorf("open database %s: the path must not contain ? or #", path)
 	}
 	if len(key) != 32 {
 		return nil, fmt.Errorf("open database: the secret key must be 32 bytes, got %d", len(key))
@@ -71,52 +59,30 @@ func Open(ctx context.Context, path string, key []byte) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{path: path, sealer: sealer, Now: time.Now}
-
-	// Create the file private to its owner: it holds password and token hashes. SQLite
-	// gives its -wal and -shm files the same mode.
-	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
-		f.Close()
-	} else if !errors.Is(err, os.ErrExist) {
-		return nil, fmt.Errorf("create database %s: %w", path, err)
+	db := &DB{sealer: sealer, Now: time.Now}
+	if IsPostgresURL(dsn) {
+		err = db.openPostgres(ctx, dsn)
+	} else {
+		err = db.openSQLite(ctx, dsn)
 	}
-
-	// _txlock=immediate takes the write lock at BEGIN, so a write transaction never fails
-	// half-way when it upgrades from a read lock.
-	if db.write, err = sql.Open("sqlite3", path+"?"+pragmas+"&_txlock=immediate"); err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
-	db.write.SetMaxOpenConns(1)
-	db.write.SetMaxIdleConns(1)
-	db.write.SetConnMaxLifetime(0)
-	db.write.SetConnMaxIdleTime(0)
-	if err := db.write.PingContext(ctx); err != nil {
-		db.write.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+	if err != nil {
+		return nil, err
 	}
 	if err := db.migrate(ctx); err != nil {
-		db.write.Close()
+		db.Close()
 		return nil, err
 	}
 	if err := db.checkKey(ctx); err != nil {
-		db.write.Close()
+		db.Close()
 		return nil, err
 	}
-
-	if db.read, err = sql.Open("sqlite3", path+"?"+pragmas+"&_query_only=true"); err != nil {
-		db.write.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
-	readers := max(4, 2*runtime.NumCPU())
-	db.read.SetMaxOpenConns(readers)
-	db.read.SetMaxIdleConns(readers)
 	return db, nil
 }
 
 // Close closes every connection.
 func (db *DB) Close() error {
 	var errs []error
-	if db.read != nil {
+	if db.read != nil && db.read != db.write {
 		errs = append(errs, db.read.Close())
 	}
 	if db.write != nil {
@@ -125,16 +91,29 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-// Path returns the database file's path.
+// Path returns the database file's path, or the PostgreSQL URL without its password.
 func (db *DB) Path() string { return db.path }
 
-// Stats reports the connection pool statistics of the writer and the readers.
+// Engine names the database engine: "sqlite" or "postgres".
+func (db *DB) Engine() string { return db.dialect.name }
+
+// Stats reports the connection pool statistics of the writer and the readers (on
+// PostgreSQL, the one pool twice).
 func (db *DB) Stats() (write, read sql.DBStats) { return db.write.Stats(), db.read.Stats() }
 
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.inTx(ctx, false, func(tx *Tx) error {
+		var one int
+		return tx.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+	})
+}
+
 // Tx is a transaction with the time it started, so that every row it writes carries the
-// same timestamp.
+// same timestamp. Its queries are written with ? placeholders, which it rebinds for the
+// engine, and their errors pass through WrapError.
 type Tx struct {
-	*sql.Tx
+	tx  *sql.Tx
 	db  *DB
 	now time.Time
 }
@@ -147,9 +126,46 @@ func (db *DB) BeginTx(ctx context.Context, write bool) (*Tx, error) {
 	}
 	tx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write})
 	if err != nil {
-		return nil, fmt.Errorf("begin transaction: %w", err)
+		return nil, WrapError(fmt.Errorf("begin transaction: %w", err))
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC().Truncate(time.Microsecond)}, nil
+	return &Tx{tx: tx, db: db, now: db.Now().UTC().Truncate(time.Microsecond)}, nil
+}
+
+// ExecContext runs a statement in the transaction.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := tx.tx.ExecContext(ctx, tx.db.dialect.rebind(query), args...)
+	return res, WrapError(err)
+}
+
+// QueryContext runs a query in the transaction.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := tx.tx.QueryContext(ctx, tx.db.dialect.rebind(query), args...)
+	return rows, WrapError(err)
+}
+
+// QueryRowContext runs a query that returns at most one row.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *Row {
+	return &Row{row: tx.tx.QueryRowContext(ctx, tx.db.dialect.rebind(query), args...)}
+}
+
+// Commit commits the transaction.
+func (tx *Tx) Commit() error { return WrapError(tx.tx.Commit()) }
+
+// Rollback aborts the transaction; after Commit it does nothing.
+func (tx *Tx) Rollback() error { return tx.tx.Rollback() }
+
+// Row is the result of QueryRowContext.
+type Row struct{ row *sql.Row }
+
+// Scan copies the row's columns into dest; sql.ErrNoRows when there was no row.
+func (r *Row) Scan(dest ...any) error { return WrapError(r.row.Scan(dest...)) }
+
+// insertID runs an INSERT … RETURNING id and returns the new row's ID. Both engines answer
+// RETURNING (SQLite since 3.35), so one statement serves both.
+func (tx *Tx) insertID(ctx context.Context, query string, args ...any) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, query+` RETURNING id`, args...).Scan(&id)
+	return id, err
 }
 
 // inTx runs fn in a transaction and commits it when fn succeeds.
@@ -160,7 +176,7 @@ func (db *DB) inTx(ctx context.Context, write bool, fn func(tx *Tx) error) error
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		return err
+		return WrapError(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -171,56 +187,18 @@ func (db *DB) inTx(ctx context.Context, write bool, fn func(tx *Tx) error) error
 	return nil
 }
 
-// migrate applies every embedded migration that has not been applied yet, in name order, each
-// in its own transaction, and records it in schema_migrations.
-func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
-		return fmt.Errorf("create migrations table: %w", err)
-	}
-	names, err := fs.Glob(migrationFS, "migration/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := db.migrateFile(ctx, name); err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-func (db *DB) migrateFile(ctx context.Context, name string) error {
-	return db.inTx(ctx, true, func(tx *Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
-			return err
-		} else if n != 0 {
-			return nil
-		}
-		script, err := fs.ReadFile(migrationFS, name)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, string(script)); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, formatTime(tx.now))
+// Migrations returns the names of the applied migrations in order.
+func (db *DB) Migrations(ctx context.Context) (names []string, err error) {
+	err = db.inTx(ctx, false, func(tx *Tx) error {
+		names, err = queryStrings(ctx, tx, `SELECT name FROM schema_migrations ORDER BY name`)
 		return err
 	})
-}
-
-// Migrations returns the names of the applied migrations in order.
-func (db *DB) Migrations(ctx context.Context) ([]string, error) {
-	return queryStrings(ctx, db.read, `SELECT name FROM schema_migrations ORDER BY name`)
+	return names, err
 }
 
 // queryStrings returns the single text column of every row of a query.
-func queryStrings(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, args ...any) ([]string, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+func queryStrings(ctx context.Context, tx *Tx, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -241,21 +219,41 @@ func queryStrings(ctx context.Context, q interface {
 const keyCheckPlaintext = "junction key check"
 
 func (db *DB) checkKey(ctx context.Context) error {
-	return db.inTx(ctx, true, func(tx *Tx) error {
-		var sealed []byte
-		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = 'key_check'`).Scan(&sealed)
-		if errors.Is(err, sql.ErrNoRows) {
-			_, err = tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ('key_check', ?)`,
-				db.sealer.Seal([]byte(keyCheckPlaintext), "settings.key_check"))
-			return err
-		} else if err != nil {
-			return err
-		}
-		if plain, err := db.sealer.Open(sealed, "settings.key_check"); err != nil || string(plain) != keyCheckPlaintext {
-			return fmt.Errorf("the secret key does not match the one database %s was created with: set JUNCTION_SECRET_KEY or restore %s.key", db.path, db.path)
-		}
-		return nil
+	sealed, err := db.setting(ctx, "key_check", func() ([]byte, error) {
+		return db.sealer.Seal([]byte(keyCheckPlaintext), "settings.key_check"), nil
 	})
+	if err != nil {
+		return fmt.Errorf("check the secret key: %w", err)
+	}
+	if plain, err := db.sealer.Open(sealed, "settings.key_check"); err != nil || string(plain) != keyCheckPlaintext {
+		hint := fmt.Sprintf("set JUNCTION_SECRET_KEY or restore %s.key", db.path)
+		if db.dialect == postgresDialect {
+			hint = "set JUNCTION_SECRET_KEY to the key the database was created with"
+		}
+		return fmt.Errorf("the secret key does not match the one database %s was created with: %s", db.path, hint)
+	}
+	return nil
+}
+
+// setting returns the installation-wide setting name, first storing the value that create
+// makes when there is none yet. Processes starting at once agree on one value: the first
+// insert wins and every process reads back what it stored.
+func (db *DB) setting(ctx context.Context, name string, create func() ([]byte, error)) (value []byte, err error) {
+	err = db.inTx(ctx, true, func(tx *Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&value)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		fresh, err := create()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, fresh); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&value)
+	})
+	return value, err
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
@@ -278,11 +276,16 @@ func parseNullTime(s sql.NullString) *time.Time {
 	return &t
 }
 
-// isUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY constraint failure.
-func isUniqueViolation(err error) bool {
-	var e sqlite3.Error
-	return errors.As(err, &e) &&
-		(e.ExtendedCode == sqlite3.ErrConstraintUnique || e.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
+// Backup writes a consistent copy of a SQLite database to the file out, which must not exist
+// yet, while other connections keep reading and writing. A PostgreSQL database is backed up
+// with pg_dump instead: Backup says so.
+func (db *DB) Backup(ctx context.Context, out string) error { return db.dialect.backup(ctx, db, out) }
+
+// Exclusive runs fn while no other process on the same database runs an Exclusive section of
+// the same name: replicas that start at once seed data (the first admin, the demo) one after
+// the other, so that the second finds what the first made.
+func (db *DB) Exclusive(ctx context.Context, name string, fn func() error) error {
+	return db.dialect.exclusive(ctx, db, name, fn)
 }
 
 // notFound turns sql.ErrNoRows into an ENOTFOUND error with msg and wraps anything else.
@@ -291,31 +294,4 @@ func notFound(err error, msg string) error {
 		return &junction.Error{Code: junction.ENOTFOUND, Message: msg}
 	}
 	return err
-}
-
-// Backup writes a consistent copy of the database to out while other connections keep
-// reading and writing: VACUUM INTO copies one read snapshot. out must not exist yet. The copy
-// is created private to its owner, like the database.
-func (db *DB) Backup(ctx context.Context, out string) error {
-	if strings.ContainsAny(out, "?#") {
-		return fmt.Errorf("backup to %s: the path must not contain ? or #", out)
-	}
-	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("backup to %s: %w", out, err)
-	}
-	f.Close()
-	// A connection of its own: the writer must stay free for writes, and the readers are
-	// query-only, which would refuse to write the copy.
-	conn, err := sql.Open("sqlite3", db.path+"?"+pragmas)
-	if err != nil {
-		os.Remove(out)
-		return fmt.Errorf("backup: %w", err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, out); err != nil {
-		os.Remove(out)
-		return fmt.Errorf("backup to %s: %w", out, err)
-	}
-	return nil
 }

@@ -21,7 +21,11 @@ func (s *EnvironmentService) FindEnvironments(ctx context.Context) ([]*junction.
 	if _, err := caller(ctx); err != nil {
 		return nil, err
 	}
-	names, err := queryStrings(ctx, s.db.read, `SELECT name FROM environments ORDER BY id`)
+	var names []string
+	err := s.db.inTx(ctx, false, func(tx *Tx) (err error) {
+		names, err = tx.environmentNames(ctx)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("find environments: %w", err)
 	}
@@ -42,7 +46,7 @@ func (s *EnvironmentService) CreateEnvironment(ctx context.Context, env *junctio
 	}
 	return s.db.inTx(ctx, true, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO environments (name, created_at) VALUES (?, ?)`, env.Name, formatTime(tx.now))
-		if isUniqueViolation(err) {
+		if isConflict(err) {
 			msg := fmt.Sprintf("Environment %q already exists.", env.Name)
 			return &junction.Error{Code: junction.ECONFLICT, Message: msg, Fields: map[string]string{"name": msg}}
 		}

@@ -79,7 +79,7 @@ func linkIdentity(ctx context.Context, tx *Tx, id junction.ProviderIdentity) (*j
 
 func updateLinkedEmail(ctx context.Context, tx *Tx, user *junction.User, email string) error {
 	_, err := tx.ExecContext(ctx, `UPDATE users SET email = ? WHERE id = ?`, email, user.ID)
-	if isUniqueViolation(err) {
+	if isConflict(err) {
 		return junction.Errorf(junction.EFORBIDDEN, "Your e-mail address changed to %s at the identity provider, but another Junction user already has that address. Ask an administrator to resolve it.", email)
 	} else if err != nil {
 		return fmt.Errorf("update e-mail of user %d: %w", user.ID, err)
@@ -107,7 +107,7 @@ func linkByEmail(ctx context.Context, tx *Tx, id junction.ProviderIdentity) (*ju
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO user_identities (issuer, subject, user_id, created_at, last_sign_in_at) VALUES (?, ?, ?, ?, ?)`,
 		id.Issuer, id.Subject, user.ID, formatTime(tx.now), formatTime(tx.now))
-	if isUniqueViolation(err) {
+	if isConflict(err) {
 		return nil, junction.Errorf(junction.EFORBIDDEN, "The Junction user %s is linked to a different account at the identity provider. Ask an administrator to resolve it.", id.Email)
 	} else if err != nil {
 		return nil, fmt.Errorf("link identity of %q: %w", id.Email, err)
@@ -125,12 +125,12 @@ func applyProviderGrants(ctx context.Context, tx *Tx, user *junction.User, grant
 	}
 	switch {
 	case grants.Admin && !user.IsAdmin:
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET is_admin = 1, admin_by_provider = 1 WHERE id = ?`, user.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET is_admin = TRUE, admin_by_provider = TRUE WHERE id = ?`, user.ID); err != nil {
 			return fmt.Errorf("grant admin: %w", err)
 		}
 		user.IsAdmin = true
 	case !grants.Admin && user.IsAdmin && byProvider:
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET is_admin = 0, admin_by_provider = 0 WHERE id = ?`, user.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET is_admin = FALSE, admin_by_provider = FALSE WHERE id = ?`, user.ID); err != nil {
 			return fmt.Errorf("revoke admin: %w", err)
 		}
 		user.IsAdmin = false
@@ -188,7 +188,7 @@ func applyProviderGrants(ctx context.Context, tx *Tx, user *junction.User, grant
 		} else if err != nil {
 			return fmt.Errorf("find project %q: %w", handle, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at, by_provider) VALUES (?, ?, ?, ?, 1)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at, by_provider) VALUES (?, ?, ?, ?, TRUE)`,
 			projectID, user.ID, string(role), formatTime(tx.now)); err != nil {
 			return fmt.Errorf("grant role in %q: %w", handle, err)
 		}

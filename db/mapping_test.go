@@ -504,16 +504,8 @@ func sha256Hex(s string) string {
 func tableValuesContaining(t *testing.T, store *db.DB, s string) []string {
 	t.Helper()
 	ctx := t.Context()
-	rows, err := store.ReadPool().QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'`)
+	tables, err := store.TableNames(ctx)
 	require.NoError(t, err)
-	var tables []string
-	for rows.Next() {
-		var name string
-		require.NoError(t, rows.Scan(&name))
-		tables = append(tables, name)
-	}
-	require.NoError(t, rows.Err())
-	rows.Close()
 	var found []string
 	for _, table := range tables {
 		rows, err := store.ReadPool().QueryContext(ctx, `SELECT * FROM "`+table+`"`)

@@ -348,10 +348,12 @@ func (s *ConnectionService) IntrospectToken(ctx context.Context, credential, tok
 // VerifyAPIKey tells what an API key belongs to, or EUNAUTHORIZED for an unknown key.
 func (s *ConnectionService) VerifyAPIKey(ctx context.Context, key string) (*junction.APIKeyInfo, error) {
 	var info junction.APIKeyInfo
-	err := s.db.read.QueryRowContext(ctx, `SELECT c.id, c.service_id, a.environment, p.handle, COALESCE(k.handle, '')
-		FROM api_keys a JOIN connections c ON c.id = a.connection_id JOIN projects p ON p.id = c.project_id
-		LEFT JOIN components k ON k.id = c.component_id WHERE a.key_hash = ?`, hashSecret(key)).
-		Scan(&info.ConnectionID, &info.ServiceID, &info.Environment, &info.Project, &info.Component)
+	err := s.db.inTx(ctx, false, func(tx *Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT c.id, c.service_id, a.environment, p.handle, COALESCE(k.handle, '')
+			FROM api_keys a JOIN connections c ON c.id = a.connection_id JOIN projects p ON p.id = c.project_id
+			LEFT JOIN components k ON k.id = c.component_id WHERE a.key_hash = ?`, hashSecret(key)).
+			Scan(&info.ConnectionID, &info.ServiceID, &info.Environment, &info.Project, &info.Component)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, junction.Errorf(junction.EUNAUTHORIZED, "Unknown or rotated API key.")
 	} else if err != nil {

@@ -95,6 +95,14 @@ func findManagedProject(ctx context.Context, tx *Tx, handle string) (*junction.P
 	return p, nil
 }
 
+// lockProject takes the project's row lock until the transaction ends (dialect.forUpdate), so
+// that writers keeping a rule across rows of one project take turns: one OAuth application per
+// project and per component, and an application deleted with its last connection.
+func lockProject(ctx context.Context, tx *Tx, id int64) error {
+	var locked int64
+	return tx.QueryRowContext(ctx, `SELECT id FROM projects WHERE id = ?`+tx.db.dialect.forUpdate, id).Scan(&locked)
+}
+
 func requireAdmin(ctx context.Context, action string) error {
 	user, err := caller(ctx)
 	if err != nil {
@@ -114,7 +122,8 @@ func (s *ProjectService) FindProjects(ctx context.Context, filter junction.Proje
 	}
 	where, args := "", []any{user.ID, user.IsAdmin}
 	if q := strings.TrimSpace(filter.Query); q != "" {
-		where = ` AND (p.name LIKE ? ESCAPE '\' OR p.handle LIKE ? ESCAPE '\')`
+		// lower() on both sides: SQLite's LIKE ignores case, PostgreSQL's does not.
+		where = ` AND (lower(p.name) LIKE lower(?) ESCAPE '\' OR lower(p.handle) LIKE lower(?) ESCAPE '\')`
 		pattern := "%" + escapeLike(q) + "%"
 		args = append(args, pattern, pattern)
 	}
@@ -168,14 +177,14 @@ func (s *ProjectService) CreateProject(ctx context.Context, p *junction.Project)
 		return err
 	}
 	return s.db.inTx(ctx, true, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO projects (handle, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+		id, err := tx.insertID(ctx, `INSERT INTO projects (handle, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
 			p.Handle, p.Name, p.Description, formatTime(tx.now), formatTime(tx.now))
-		if isUniqueViolation(err) {
+		if isConflict(err) {
 			return errHandleTaken("project", p.Handle)
 		} else if err != nil {
 			return fmt.Errorf("create project %q: %w", p.Handle, err)
 		}
-		p.ID, _ = res.LastInsertId()
+		p.ID = id
 		p.CreatedAt, p.UpdatedAt, p.Role, p.Components = tx.now, tx.now, junction.RoleAdmin, 0
 		return nil
 	})
@@ -275,7 +284,7 @@ func (s *ProjectService) SetMember(ctx context.Context, handle, email string, ro
 		}
 		// A role set here is set by hand: the identity provider no longer manages it.
 		_, err = tx.ExecContext(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role, by_provider = 0`, p.ID, userID, string(role), formatTime(tx.now))
+			ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role, by_provider = FALSE`, p.ID, userID, string(role), formatTime(tx.now))
 		return err
 	})
 	if err != nil {

@@ -42,12 +42,11 @@ func (s *MappingService) CreateRuntimeToken(ctx context.Context, project, compon
 			return errUnknownEnvironment(environment, envs)
 		}
 		secret = junction.RuntimeTokenPrefix + randomString(24)
-		res, err := tx.ExecContext(ctx, `INSERT INTO runtime_tokens (component_id, environment, token_hash, created_by, created_at) VALUES (?, ?, ?, ?, ?)`,
+		id, err := tx.insertID(ctx, `INSERT INTO runtime_tokens (component_id, environment, token_hash, created_by, created_at) VALUES (?, ?, ?, ?, ?)`,
 			c.ID, environment, hashSecret(secret), user.ID, formatTime(tx.now))
 		if err != nil {
 			return err
 		}
-		id, _ := res.LastInsertId()
 		token = &junction.RuntimeToken{ID: id, Environment: environment, CreatedAt: tx.now}
 		return nil
 	})
@@ -124,8 +123,11 @@ func (s *MappingService) RuntimeEnv(ctx context.Context, token string) ([]juncti
 	// Recording every use would make each fetch a write; a minute's precision is enough.
 	now := s.db.Now().UTC()
 	if now.Sub(entry.lastUsed) >= time.Minute && s.claimUse(hash, entry.generation, now) {
-		if _, err := s.db.write.ExecContext(ctx, `UPDATE runtime_tokens SET last_used_at = ?, first_used_at = COALESCE(first_used_at, ?) WHERE id = ?`,
-			formatTime(now), formatTime(now), entry.tokenID); err != nil {
+		if err := s.db.inTx(ctx, true, func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE runtime_tokens SET last_used_at = ?, first_used_at = COALESCE(first_used_at, ?) WHERE id = ?`,
+				formatTime(now), formatTime(now), entry.tokenID)
+			return err
+		}); err != nil {
 			return nil, fmt.Errorf("record runtime token use: %w", err)
 		}
 	}

@@ -74,7 +74,8 @@ func DeriveKey(master []byte, purpose string) []byte {
 
 // LoadKey returns the installation's 32-byte master key. configured is the value of
 // JUNCTION_SECRET_KEY (hex or base64); when it is empty the key is read from dbPath+".key",
-// which is created with a new random key and mode 0600 on first start.
+// which is created with a new random key and mode 0600 on first start. A PostgreSQL database
+// has no file to put a key next to: its replicas share the configured key, which is required.
 func LoadKey(configured, dbPath string) ([]byte, error) {
 	if configured = strings.TrimSpace(configured); configured != "" {
 		key, err := ParseKey(configured)
@@ -82,6 +83,9 @@ func LoadKey(configured, dbPath string) ([]byte, error) {
 			return nil, fmt.Errorf("JUNCTION_SECRET_KEY: %w", err)
 		}
 		return key, nil
+	}
+	if IsPostgresURL(dbPath) {
+		return nil, errors.New("set JUNCTION_SECRET_KEY (64 hex digits, the same for every replica): a PostgreSQL database has no <db>.key file to keep a generated key in")
 	}
 	path := dbPath + ".key"
 	if data, err := os.ReadFile(path); err == nil {

@@ -242,7 +242,7 @@ func TestSealedValuesNotInDatabaseFile(t *testing.T) {
 	// checkpoints the WAL) and returns the bytes of the database file and any WAL left.
 	writeAndClose := func(t *testing.T, values func(*db.DB) [][]byte) ([]byte, []byte) {
 		t.Helper()
-		store, path, key := MustOpenDBWithKey(t)
+		store, path, key := MustOpenSQLite(t)
 		_, err := store.WritePool().ExecContext(t.Context(), `CREATE TABLE scratch (id INTEGER PRIMARY KEY, value BLOB NOT NULL)`)
 		require.NoError(t, err)
 		for _, v := range values(store) {
@@ -289,7 +289,7 @@ func TestSealedValuesNotInDatabaseFile(t *testing.T) {
 	})
 
 	t.Run("SealedValuesStillOpen", func(t *testing.T) {
-		store, path, key := MustOpenDBWithKey(t)
+		store, path, key := MustOpenSQLite(t)
 		_, err := store.WritePool().ExecContext(t.Context(), `CREATE TABLE scratch (id INTEGER PRIMARY KEY, value BLOB NOT NULL)`)
 		require.NoError(t, err)
 		_, err = store.WritePool().ExecContext(t.Context(), `INSERT INTO scratch (value) VALUES (?)`, store.Sealer().Seal([]byte(plaintext), "scratch.value"))

@@ -173,26 +173,29 @@ func visibleTo(alias string) string {
 	OR ` + alias + `.project_id IN (SELECT project_id FROM project_members WHERE user_id = ?))`
 }
 
-// ftsQuery turns what a person typed into a safe FTS5 query: every word becomes a quoted
-// prefix term, so "twil" finds Twilio and quotes, stars or FTS operators are just text.
-// It returns "" when nothing searchable is left.
-func ftsQuery(q string) string {
-	// Combining marks belong to their word, so an accent typed as a separate code point
-	// ("e" + U+0301) does not split it.
-	words := strings.FieldsFunc(q, func(r rune) bool {
+// searchWords splits what a person typed into the words a search looks for: runs of letters
+// and digits, so quotes, stars, colons and operators of either engine's query language are
+// just separators. It keeps at most 8 words of at most 48 characters; none means browsing.
+func searchWords(q string) []string {
+	words := splitWords(q)
+	if len(words) > 8 {
+		words = words[:8]
+	}
+	for i, w := range words {
+		if r := []rune(w); len(r) > 48 {
+			words[i] = string(r[:48])
+		}
+	}
+	return words
+}
+
+// splitWords splits text into words as SQLite's unicode61 tokenizer does. Combining marks
+// belong to their word, so an accent typed as a separate code point ("e" + U+0301) does not
+// split it.
+func splitWords(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.Is(unicode.M, r)
 	})
-	terms := make([]string, 0, len(words))
-	for _, w := range words {
-		if len(terms) == 8 {
-			break
-		}
-		if r := []rune(w); len(r) > 48 {
-			w = string(r[:48])
-		}
-		terms = append(terms, `"`+w+`"*`)
-	}
-	return strings.Join(terms, " ")
 }
 
 // facetCounter adds up grouped counts into the total and the facets: each facet applies
@@ -234,8 +237,8 @@ func (s *ServiceService) FindServices(ctx context.Context, f junction.ServiceFil
 	fc := newFacetCounter(f)
 	var services []*junction.Service
 	err = s.db.inTx(ctx, false, func(tx *Tx) error {
-		if q := ftsQuery(f.Query); q != "" {
-			services, err = searchServices(ctx, tx, user, q, fc)
+		if words := searchWords(f.Query); len(words) > 0 {
+			services, err = tx.db.dialect.searchServices(ctx, tx, user, words, fc)
 		} else {
 			services, err = browseServices(ctx, tx, user, fc)
 		}
@@ -289,25 +292,14 @@ func browseServices(ctx context.Context, tx *Tx, user *junction.User, fc *facetC
 	return queryServices(ctx, tx, serviceSelect+where+order+` LIMIT ? OFFSET ?`, append(args, f.Page.Limit(), f.Page.Offset())...)
 }
 
-func searchServices(ctx context.Context, tx *Tx, user *junction.User, q string, fc *facetCounter) ([]*junction.Service, error) {
+// searchPage counts the matches of a search (the query matches, whose columns are seq, kind,
+// vis, name and score: 0 for a match in the name, 1 in the tags, 2 in the description only)
+// for the facets, orders them, and loads the services of the page. The matches are read once
+// into a materialized CTE; the database then groups them for the facets and sorts them for
+// the page, so only a handful of rows cross into Go.
+func searchPage(ctx context.Context, tx *Tx, matches string, args []any, fc *facetCounter) ([]*junction.Service, error) {
 	f := fc.filter
-	// The matches are read once into a materialized CTE; SQLite then groups them for the
-	// facets and sorts them for the page, so only a handful of rows cross into Go.
-	// Relevance: matches in the name first, then in the tags, then in the description only.
-	// Each tier is one more full-text lookup, far cheaper than scoring every match (bm25
-	// reads each match's column sizes).
-	matches := `SELECT s.seq, s.kind, COALESCE(s.visibility, '') AS vis, s.display_name AS name,
-		CASE WHEN s.seq IN (SELECT rowid FROM services_fts WHERE services_fts MATCH ?) THEN 0
-		     WHEN s.seq IN (SELECT rowid FROM services_fts WHERE services_fts MATCH ?) THEN 1
-		     ELSE 2 END AS score
-		FROM services_fts JOIN services s INDEXED BY services_search ON s.seq = services_fts.rowid
-		WHERE services_fts MATCH ? AND s.unlisted = ? AND ` + visibleTo("s")
-	args := []any{"display_name : (" + q + ")", "tags : (" + q + ")", q, f.Unlisted, user.IsAdmin, user.ID}
-	if f.Project != "" {
-		matches += ` AND s.project_id = (SELECT id FROM projects WHERE handle = ?)`
-		args = append(args, f.Project)
-	}
-	pageWhere := ` WHERE 1`
+	pageWhere := ` WHERE TRUE`
 	if f.Kind != "" {
 		pageWhere += ` AND kind = ?`
 		args = append(args, string(f.Kind))
@@ -327,7 +319,7 @@ func searchServices(ctx context.Context, tx *Tx, user *junction.User, q string, 
 	rows, err := tx.QueryContext(ctx, `WITH m AS MATERIALIZED (`+matches+`)
 		SELECT 0, kind, vis, COUNT(*) FROM m GROUP BY kind, vis
 		UNION ALL
-		SELECT * FROM (SELECT 1, '', '', seq FROM m`+pageWhere+order+` LIMIT ? OFFSET ?)`, args...)
+		SELECT * FROM (SELECT 1, '', '', seq FROM m`+pageWhere+order+` LIMIT ? OFFSET ?) page`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -535,10 +527,13 @@ func (s *ServiceService) createService(ctx context.Context, tx *Tx, user *juncti
 		svc.ID, string(svc.Kind), svc.Name, svc.Version, svc.DisplayName(), svc.Description, strings.Join(svc.Tags, " "),
 		scope, projectID, componentID, string(svc.Visibility), string(svc.Security), svc.Engine, string(specJSON), sealed,
 		user.ID, formatTime(tx.now), formatTime(tx.now))
-	if isUniqueViolation(err) {
+	if isConflict(err) {
 		return errServiceTaken(svc)
 	} else if err != nil {
 		return fmt.Errorf("create service %q: %w", svc.Name, err)
+	}
+	if err := tx.db.dialect.indexService(ctx, tx, svc.ID); err != nil {
+		return err
 	}
 	svc.CreatedAt, svc.UpdatedAt, svc.CanEdit, svc.Unlisted = tx.now, tx.now, true, false
 	svc.Mask()
@@ -598,9 +593,12 @@ func (s *ServiceService) updateInternal(ctx context.Context, tx *Tx, svc, upd *j
 		visibility = ?, security = ?, spec = ?, updated_at = ? WHERE id = ?`,
 		svc.Name, svc.Version, svc.DisplayName(), svc.Description, strings.Join(svc.Tags, " "),
 		string(svc.Visibility), string(svc.Security), string(specJSON), formatTime(tx.now), svc.ID)
-	if isUniqueViolation(err) {
+	if isConflict(err) {
 		return errServiceTaken(svc)
 	} else if err != nil {
+		return err
+	}
+	if err := tx.db.dialect.indexService(ctx, tx, svc.ID); err != nil {
 		return err
 	}
 	svc.UpdatedAt = tx.now
@@ -659,9 +657,12 @@ func (s *ServiceService) updateDatabase(ctx context.Context, tx *Tx, svc, upd *j
 		spec = ?, secrets = ?, updated_at = ? WHERE id = ?`,
 		svc.Name, svc.DisplayName(), svc.Description, strings.Join(svc.Tags, " "), svc.Engine,
 		string(specJSON), sealed, formatTime(tx.now), svc.ID)
-	if isUniqueViolation(err) {
+	if isConflict(err) {
 		return errServiceTaken(svc)
 	} else if err != nil {
+		return err
+	}
+	if err := tx.db.dialect.indexService(ctx, tx, svc.ID); err != nil {
 		return err
 	}
 	svc.UpdatedAt = tx.now

@@ -37,16 +37,15 @@ var (
 	benchDirs       []string
 )
 
-// TestMain removes the benchmark catalogs, which outlive single benchmark functions.
-func TestMain(m *testing.M) {
-	code := m.Run()
+// removeBenchCatalogs removes the benchmark catalogs, which outlive single benchmark
+// functions; TestMain calls it.
+func removeBenchCatalogs() {
 	for _, c := range benchCatalogs {
 		c.store.Close()
 	}
 	for _, dir := range benchDirs {
 		os.RemoveAll(dir)
 	}
-	os.Exit(code)
 }
 
 // seedBenchCatalog builds (once per process and size) a catalog of n services: 40% internal

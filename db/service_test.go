@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -501,14 +500,7 @@ func TestServiceService_SecretsSealed(t *testing.T) {
 	_, err = store.Sealer().Open(sealed, "services.secrets:"+dbs.ID)
 	require.Error(t, err, "secrets are bound to their service")
 
-	require.NoError(t, store.Close())
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	wal, err := os.ReadFile(path + "-wal")
-	if !os.IsNotExist(err) {
-		require.NoError(t, err)
-	}
-	all := append(bytes.Clone(data), wal...)
+	all := storedBytes(t, store, path)
 	require.True(t, bytes.Contains(all, []byte(controlCanary)), "control: a value stored in clear must be found")
 	require.False(t, bytes.Contains(all, []byte(tokenCanary)), "a secret parameter value is in the raw database file")
 	require.False(t, bytes.Contains(all, []byte(passwordCanary)), "a database password is in the raw database file")
@@ -1291,8 +1283,7 @@ func TestServiceService_DeleteService(t *testing.T) {
 // requireFTSIntegrity checks that the full-text index matches the services table.
 func requireFTSIntegrity(t *testing.T, store *db.DB) {
 	t.Helper()
-	_, err := store.WritePool().ExecContext(t.Context(), `INSERT INTO services_fts (services_fts, rank) VALUES ('integrity-check', 1)`)
-	require.NoError(t, err, "services_fts is out of step with services")
+	require.NoError(t, store.CheckSearchIndex(t.Context()), "the search index is out of step with services")
 }
 
 func TestServiceService_Cascades(t *testing.T) {

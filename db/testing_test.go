@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"crypto/rand"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -10,28 +11,64 @@ import (
 
 	"github.com/junction-dev/junction"
 	"github.com/junction-dev/junction/db"
+	"github.com/junction-dev/junction/internal/pgtest"
 )
+
+// TestMain removes the benchmark catalogs and stops the PostgreSQL server that the tests
+// started, if any.
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, removeBenchCatalogs)) }
+
+// testEngine is the engine MustOpenDB opens: JUNCTION_TEST_DB=postgres runs the whole store
+// suite on PostgreSQL (make test runs it on both engines).
+func testEngine() string {
+	if os.Getenv("JUNCTION_TEST_DB") == "postgres" {
+		return "postgres"
+	}
+	return "sqlite"
+}
 
 // TestPassword is the password MustCreateUser gives every user.
 const TestPassword = "correct horse battery"
 
-// MustOpenDB opens a new database in a file under tb.TempDir() with a random key and closes
-// it when the test ends. It is a real file, not :memory:, because each pooled connection to
-// :memory: would get its own empty database.
+// MustOpenDB opens a new database of the test engine with a random key and closes it when the
+// test ends: a file under tb.TempDir() (not :memory:, which gives each pooled connection its
+// own empty database) or a fresh PostgreSQL database.
 func MustOpenDB(tb testing.TB) *db.DB {
 	tb.Helper()
 	store, _, _ := MustOpenDBWithKey(tb)
 	return store
 }
 
-// MustOpenDBWithKey is MustOpenDB that also returns the file's path and the key, for tests
-// that reopen the database.
+// MustOpenDBWithKey is MustOpenDB that also returns the file's path (or the database's URL)
+// and the key, for tests that reopen the database.
 func MustOpenDBWithKey(tb testing.TB) (store *db.DB, path string, key []byte) {
 	tb.Helper()
-	path = filepath.Join(tb.TempDir(), "junction.db")
+	if testEngine() == "postgres" {
+		path = pgtest.NewDatabase(tb)
+	} else {
+		path = filepath.Join(tb.TempDir(), "junction.db")
+	}
 	key = RandomKey(tb)
 	store = MustReopenDB(tb, path, key)
 	return store, path, key
+}
+
+// MustOpenSQLite is MustOpenDBWithKey on SQLite whatever the test engine, for tests of what
+// only SQLite has: files, pragmas, FTS5, VACUUM INTO backups.
+func MustOpenSQLite(tb testing.TB) (store *db.DB, path string, key []byte) {
+	tb.Helper()
+	path = filepath.Join(tb.TempDir(), "junction.db")
+	key = RandomKey(tb)
+	return MustReopenDB(tb, path, key), path, key
+}
+
+// MustOpenPostgres is MustOpenDBWithKey on PostgreSQL whatever the test engine, for tests of
+// what only PostgreSQL does: many processes on one database.
+func MustOpenPostgres(tb testing.TB) (store *db.DB, url string, key []byte) {
+	tb.Helper()
+	url = pgtest.NewDatabase(tb)
+	key = RandomKey(tb)
+	return MustReopenDB(tb, url, key), url, key
 }
 
 // MustReopenDB opens the database at path with key and closes it when the test ends.
@@ -112,4 +149,57 @@ func MustCreateComponent(tb testing.TB, store *db.DB, user *junction.User, proje
 		tb.Fatalf("create component %s/%s: %v", project, handle, err)
 	}
 	return c
+}
+
+// storedBytes returns what the database holds, for tests that search it for secrets: on
+// SQLite the bytes of the file and its WAL after closing the store; on PostgreSQL every cell of
+// every table.
+func storedBytes(tb testing.TB, store *db.DB, path string) []byte {
+	tb.Helper()
+	if testEngine() == "sqlite" {
+		if err := store.Close(); err != nil {
+			tb.Fatal(err)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		wal, err := os.ReadFile(path + "-wal")
+		if err != nil && !os.IsNotExist(err) {
+			tb.Fatal(err)
+		}
+		return append(data, wal...)
+	}
+	tables, err := store.TableNames(tb.Context())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var all []byte
+	for _, table := range tables {
+		rows, err := store.ReadPool().QueryContext(tb.Context(), `SELECT * FROM "`+table+`"`)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				tb.Fatal(err)
+			}
+			for _, v := range vals {
+				switch v := v.(type) {
+				case string:
+					all = append(append(all, v...), 0)
+				case []byte:
+					all = append(append(all, v...), 0)
+				}
+			}
+		}
+		rows.Close()
+	}
+	return all
 }

@@ -58,15 +58,15 @@ func (s *UserService) CreateUser(ctx context.Context, user *junction.User, passw
 		return fmt.Errorf("hash password: %w", err)
 	}
 	return s.db.inTx(ctx, true, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)`,
+		id, err := tx.insertID(ctx, `INSERT INTO users (email, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)`,
 			user.Email, string(hash), user.IsAdmin, formatTime(tx.now))
-		if isUniqueViolation(err) {
+		if isConflict(err) {
 			return &junction.Error{Code: junction.ECONFLICT, Message: "A user with this e-mail already exists.",
 				Fields: map[string]string{"email": "A user with this e-mail already exists."}}
 		} else if err != nil {
 			return fmt.Errorf("create user %q: %w", user.Email, err)
 		}
-		user.ID, _ = res.LastInsertId()
+		user.ID = id
 		user.CreatedAt = tx.now
 		return nil
 	})
@@ -86,8 +86,11 @@ func scanUser(row interface{ Scan(...any) error }, extra ...any) (*junction.User
 
 // FindUserByEmail implements junction.UserService.
 func (s *UserService) FindUserByEmail(ctx context.Context, email string) (*junction.User, error) {
-	row := s.db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = ?`, junction.NormalizeEmail(email))
-	user, err := scanUser(row)
+	var user *junction.User
+	err := s.db.inTx(ctx, false, func(tx *Tx) (err error) {
+		user, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = ?`, junction.NormalizeEmail(email)))
+		return err
+	})
 	if err != nil {
 		return nil, notFound(err, "No user with this e-mail.")
 	}
@@ -97,7 +100,9 @@ func (s *UserService) FindUserByEmail(ctx context.Context, email string) (*junct
 // CountUsers implements junction.UserService.
 func (s *UserService) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	err := s.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+	err := s.db.inTx(ctx, false, func(tx *Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+	})
 	return n, err
 }
 
@@ -133,8 +138,11 @@ func (s *UserService) FindUsers(ctx context.Context, page junction.Page) (users 
 // Authenticate implements junction.UserService.
 func (s *UserService) Authenticate(ctx context.Context, email, password string) (*junction.User, error) {
 	var hash string
-	row := s.db.read.QueryRowContext(ctx, `SELECT `+userColumns+`, u.password_hash FROM users u WHERE u.email = ?`, junction.NormalizeEmail(email))
-	user, err := scanUser(row, &hash)
+	var user *junction.User
+	err := s.db.inTx(ctx, false, func(tx *Tx) (err error) {
+		user, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+`, u.password_hash FROM users u WHERE u.email = ?`, junction.NormalizeEmail(email)), &hash)
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) || err == nil && hash == "" {
 		// An unknown e-mail, or a user who signs in only through the identity provider and
 		// has no password: both take as long as a wrong password.
@@ -164,12 +172,12 @@ func (s *UserService) CreateToken(ctx context.Context, userID int64, name string
 	secret := TokenPrefix + randomString(20)
 	token := &junction.Token{UserID: userID, Name: name}
 	err := s.db.inTx(ctx, true, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO tokens (user_id, name, secret_hash, created_at) VALUES (?, ?, ?, ?)`,
+		id, err := tx.insertID(ctx, `INSERT INTO tokens (user_id, name, secret_hash, created_at) VALUES (?, ?, ?, ?)`,
 			userID, name, hashSecret(secret), formatTime(tx.now))
 		if err != nil {
 			return fmt.Errorf("create token: %w", err)
 		}
-		token.ID, _ = res.LastInsertId()
+		token.ID = id
 		token.CreatedAt = tx.now
 		return nil
 	})
@@ -183,9 +191,12 @@ func (s *UserService) CreateToken(ctx context.Context, userID int64, name string
 func (s *UserService) FindUserByToken(ctx context.Context, secret string) (*junction.User, error) {
 	var tokenID int64
 	var lastUsed sql.NullString
-	row := s.db.read.QueryRowContext(ctx, `SELECT `+userColumns+`, t.id, t.last_used_at
-		FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?`, hashSecret(secret))
-	user, err := scanUser(row, &tokenID, &lastUsed)
+	var user *junction.User
+	err := s.db.inTx(ctx, false, func(tx *Tx) (err error) {
+		user, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+`, t.id, t.last_used_at
+			FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?`, hashSecret(secret)), &tokenID, &lastUsed)
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, junction.Errorf(junction.EUNAUTHORIZED, "Invalid or revoked token.")
 	} else if err != nil {
@@ -194,7 +205,10 @@ func (s *UserService) FindUserByToken(ctx context.Context, secret string) (*junc
 	// Recording every use would turn each API read into a write; a minute's precision is enough.
 	now := s.db.Now().UTC()
 	if last := parseNullTime(lastUsed); last == nil || now.Sub(*last) >= tokenLastUsedGranularity {
-		if _, err := s.db.write.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, formatTime(now), tokenID); err != nil {
+		if err := s.db.inTx(ctx, true, func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, formatTime(now), tokenID)
+			return err
+		}); err != nil {
 			return nil, fmt.Errorf("record token use: %w", err)
 		}
 	}
@@ -207,24 +221,26 @@ func (s *UserService) FindTokens(ctx context.Context) ([]*junction.Token, error)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.read.QueryContext(ctx, `SELECT id, name, created_at, last_used_at FROM tokens
-		WHERE user_id = ? ORDER BY created_at DESC, id DESC`, user.ID)
+	var tokens []*junction.Token
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		tokens = nil
+		return queryEach(ctx, tx, `SELECT id, name, created_at, last_used_at FROM tokens
+			WHERE user_id = ? ORDER BY created_at DESC, id DESC`, []any{user.ID}, func(rows *sql.Rows) error {
+			t := junction.Token{UserID: user.ID}
+			var created string
+			var lastUsed sql.NullString
+			if err := rows.Scan(&t.ID, &t.Name, &created, &lastUsed); err != nil {
+				return err
+			}
+			t.CreatedAt, t.LastUsedAt = parseTime(created), parseNullTime(lastUsed)
+			tokens = append(tokens, &t)
+			return nil
+		})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("find tokens: %w", err)
 	}
-	defer rows.Close()
-	var tokens []*junction.Token
-	for rows.Next() {
-		t := junction.Token{UserID: user.ID}
-		var created string
-		var lastUsed sql.NullString
-		if err := rows.Scan(&t.ID, &t.Name, &created, &lastUsed); err != nil {
-			return nil, err
-		}
-		t.CreatedAt, t.LastUsedAt = parseTime(created), parseNullTime(lastUsed)
-		tokens = append(tokens, &t)
-	}
-	return tokens, rows.Err()
+	return tokens, nil
 }
 
 // DeleteToken implements junction.UserService.
@@ -233,14 +249,16 @@ func (s *UserService) DeleteToken(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.db.write.ExecContext(ctx, `DELETE FROM tokens WHERE id = ? AND user_id = ?`, id, user.ID)
-	if err != nil {
-		return fmt.Errorf("delete token: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return junction.Errorf(junction.ENOTFOUND, "Token not found.")
-	}
-	return nil
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE id = ? AND user_id = ?`, id, user.ID)
+		if err != nil {
+			return fmt.Errorf("delete token: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return junction.Errorf(junction.ENOTFOUND, "Token not found.")
+		}
+		return nil
+	})
 }
 
 // CreateSession implements junction.UserService.
@@ -263,9 +281,12 @@ func (s *UserService) CreateSession(ctx context.Context, userID int64) (string, 
 
 // FindUserBySession implements junction.UserService.
 func (s *UserService) FindUserBySession(ctx context.Context, sessionID string) (*junction.User, error) {
-	row := s.db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id_hash = ? AND s.expires_at > ?`, hashSecret(sessionID), formatTime(s.db.Now()))
-	user, err := scanUser(row)
+	var user *junction.User
+	err := s.db.inTx(ctx, false, func(tx *Tx) (err error) {
+		user, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM sessions s JOIN users u ON u.id = s.user_id
+			WHERE s.id_hash = ? AND s.expires_at > ?`, hashSecret(sessionID), formatTime(tx.now)))
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, junction.Errorf(junction.EUNAUTHORIZED, "Your session has ended. Please sign in again.")
 	} else if err != nil {
@@ -276,7 +297,10 @@ func (s *UserService) FindUserBySession(ctx context.Context, sessionID string) (
 
 // DeleteSession implements junction.UserService.
 func (s *UserService) DeleteSession(ctx context.Context, sessionID string) error {
-	if _, err := s.db.write.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hashSecret(sessionID)); err != nil {
+	if err := s.db.inTx(ctx, true, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hashSecret(sessionID))
+		return err
+	}); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -21,12 +22,26 @@ import (
 
 	"github.com/junction-dev/junction"
 	"github.com/junction-dev/junction/db"
+	"github.com/junction-dev/junction/internal/pgtest"
 	"github.com/junction-dev/junction/web"
 )
 
 const testPassword = "correct horse battery"
 
-// testServer is the console over a real SQLite file, served by httptest.
+// TestMain stops the PostgreSQL server that the tests started, if any.
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// testDatabase returns where a test server keeps its data: a SQLite file under tb.TempDir(),
+// or with JUNCTION_TEST_DB=postgres (make test runs the package both ways) a fresh
+// PostgreSQL database.
+func testDatabase(tb testing.TB) string {
+	if os.Getenv("JUNCTION_TEST_DB") == "postgres" {
+		return pgtest.NewDatabase(tb)
+	}
+	return filepath.Join(tb.TempDir(), "junction.db")
+}
+
+// testServer is the console over a real database, served by httptest.
 type testServer struct {
 	*httptest.Server
 	store  *db.DB
@@ -45,7 +60,7 @@ func newTestServerWithLog(tb testing.TB, logs io.Writer, opts ...web.Option) *te
 	tb.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
-	store, err := db.Open(context.Background(), filepath.Join(tb.TempDir(), "junction.db"), key)
+	store, err := db.Open(context.Background(), testDatabase(tb), key)
 	require.NoError(tb, err)
 	tb.Cleanup(func() { store.Close() })
 	return newTestServerOn(tb, store, key, logs, opts...)

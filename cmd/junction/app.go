@@ -50,8 +50,10 @@ type App struct {
 
 // openDB loads the key and opens the database, applying migrations.
 func openDB(ctx context.Context, path, secretKey string) (*db.DB, []byte, error) {
-	if info, err := os.Stat(filepath.Dir(path)); err != nil || !info.IsDir() {
-		return nil, nil, fmt.Errorf("database directory %s does not exist", filepath.Dir(path))
+	if !db.IsPostgresURL(path) {
+		if info, err := os.Stat(filepath.Dir(path)); err != nil || !info.IsDir() {
+			return nil, nil, fmt.Errorf("database directory %s does not exist", filepath.Dir(path))
+		}
 	}
 	key, err := db.LoadKey(secretKey, path)
 	if err != nil {

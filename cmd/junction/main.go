@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/junction-dev/junction"
+	"github.com/junction-dev/junction/db"
 	"github.com/junction-dev/junction/web"
 )
 
@@ -42,6 +43,8 @@ Commands:
                                           print a component's environment (runtime token)
   run [--server URL] [--token T] -- CMD ARGS…
                                           run CMD with that environment added
+
+--db F is a SQLite file (default junction.db) or a PostgreSQL URL, postgres://…
 
 Environment: JUNCTION_ADDR, JUNCTION_DB, JUNCTION_SECRET_KEY, JUNCTION_PUBLIC_URL,
              JUNCTION_ADMIN_EMAIL, JUNCTION_ADMIN_PASSWORD, JUNCTION_SERVER, JUNCTION_TOKEN,
@@ -146,7 +149,7 @@ func envOr(getenv func(string) string, name, def string) string {
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := newFlagSet("serve")
 	addr := fs.String("addr", envOr(getenv, "JUNCTION_ADDR", "127.0.0.1:8080"), "listen address")
-	dbPath := fs.String("db", envOr(getenv, "JUNCTION_DB", "junction.db"), "SQLite database file")
+	dbPath := fs.String("db", envOr(getenv, "JUNCTION_DB", "junction.db"), "SQLite database file or PostgreSQL URL")
 	demo := fs.Bool("demo", false, "seed an example organization")
 	publicURL := fs.String("public-url", getenv("JUNCTION_PUBLIC_URL"), "URL where browsers and services reach the console")
 	var oidc web.OIDCConfig
@@ -180,7 +183,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	defer app.Close()
 
-	fmt.Fprintf(stdout, "Junction is running at %s (database %s)\n", app.Server.URL(), *dbPath)
+	fmt.Fprintf(stdout, "Junction is running at %s (database %s)\n", app.Server.URL(), app.DB.Path())
 	if *demo {
 		fmt.Fprintf(stdout, "Demo sign-in: %s / %s (also %s and %s, same password)\n", DemoAdminEmail, DemoPassword, DemoDeveloperEmail, DemoViewerEmail)
 	}
@@ -202,7 +205,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 
 func runMigrate(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
 	fs := newFlagSet("migrate")
-	dbPath := fs.String("db", envOr(getenv, "JUNCTION_DB", "junction.db"), "SQLite database file")
+	dbPath := fs.String("db", envOr(getenv, "JUNCTION_DB", "junction.db"), "SQLite database file or PostgreSQL URL")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -215,7 +218,7 @@ func runMigrate(ctx context.Context, args []string, stdout io.Writer, getenv fun
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s is at schema %s (%d migrations applied)\n", *dbPath, names[len(names)-1], len(names))
+	fmt.Fprintf(stdout, "%s is at schema %s (%d migrations applied)\n", store.Path(), names[len(names)-1], len(names))
 	return nil
 }
 
@@ -224,7 +227,7 @@ func runUserCreate(ctx context.Context, args []string, stdout io.Writer, getenv 
 	email := fs.String("email", "", "e-mail address")
 	password := fs.String("password", "", "password (at least 8 characters)")
 	admin := fs.Bool("admin", false, "make the user an organization admin")
-	dbPath := fs.String("db", envOr(getenv, "JUNCTION_DB", "junction.db"), "SQLite database file")
+	dbPath := fs.String("db", envOr(getenv, "JUNCTION_DB", "junction.db"), "SQLite database file or PostgreSQL URL")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -252,7 +255,7 @@ func runTokenCreate(ctx context.Context, args []string, stdout io.Writer, getenv
 	fs := newFlagSet("token create")
 	email := fs.String("email", "", "e-mail address of the token's owner")
 	name := fs.String("name", "cli", "a name to recognise the token by")
-	dbPath := fs.String("db", envOr(getenv, "JUNCTION_DB", "junction.db"), "SQLite database file")
+	dbPath := fs.String("db", envOr(getenv, "JUNCTION_DB", "junction.db"), "SQLite database file or PostgreSQL URL")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -282,7 +285,7 @@ func runTokenCreate(ctx context.Context, args []string, stdout io.Writer, getenv
 
 func runBackup(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
 	fs := newFlagSet("backup")
-	dbPath := fs.String("db", envOr(getenv, "JUNCTION_DB", "junction.db"), "SQLite database file")
+	dbPath := fs.String("db", envOr(getenv, "JUNCTION_DB", "junction.db"), "SQLite database file or PostgreSQL URL")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -293,6 +296,9 @@ func runBackup(ctx context.Context, args []string, stdout io.Writer, getenv func
 		return &usageError{"usage: junction backup [--db F] OUT"}
 	}
 	out := fs.Arg(0)
+	if db.IsPostgresURL(*dbPath) {
+		return db.ErrPostgresBackup
+	}
 	if err := requireExisting(*dbPath); err != nil {
 		return err
 	}
@@ -315,6 +321,9 @@ func runBackup(ctx context.Context, args []string, stdout io.Writer, getenv func
 // requireExisting stops commands that only read an installation from creating an empty
 // database (and a key) by mistake.
 func requireExisting(dbPath string) error {
+	if db.IsPostgresURL(dbPath) {
+		return nil // the connection says whether it exists
+	}
 	if _, err := os.Stat(dbPath); err != nil {
 		return fmt.Errorf("no database at %s: start the console or run 'junction migrate --db %s' first", dbPath, dbPath)
 	}
