@@ -93,8 +93,8 @@ func TestService_Validate_DatabaseCredentials(t *testing.T) {
 		require.NoError(t, s.Validate(testEnvs))
 		require.Equal(t, []junction.DatabaseCredential{
 			{Name: "analytics", Username: "an"},
-			{Name: "reporting", Username: "rep", Password: "  spaced  "},
-		}, s.Credentials["development"], "trimmed except the password, in name order")
+			{Name: "reporting", Username: " rep ", Password: "  spaced  "},
+		}, s.Credentials["development"], "names trimmed, user names and passwords kept as typed, in name order")
 		require.Equal(t, []string{"default", "analytics", "reporting"}, s.CredentialNames("development"))
 		require.Equal(t, []string{"default"}, s.CredentialNames("production"), "every served environment has the default credential")
 		require.Empty(t, s.CredentialNames("staging"))

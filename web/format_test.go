@@ -286,8 +286,8 @@ func TestParameterValuesKeepSpaces(t *testing.T) {
 	_, body := b.get("/services/new/third-party")
 	require.Contains(t, body, "Spaces at the start or end are kept.")
 	_, body = b.get("/services/new/database")
-	require.Equal(t, 6, strings.Count(body, "Spaces at the start or end are kept."),
-		"under DatabaseName, Username and Password in each of the two environments, not under HostName and Port")
+	require.Equal(t, 4, strings.Count(body, "Spaces at the start or end are kept."),
+		"under DatabaseName and over the credentials (user names and passwords) of each of the two environments, not under HostName and Port")
 
 	// A third-party API from the form, a database from the form, one more from the API.
 	form := thirdPartyForm("Spaced")
