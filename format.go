@@ -182,3 +182,15 @@ func FormatKubernetesSecret(name string, values map[string]string) string {
 	}
 	return b.String()
 }
+
+// EnvValues keeps the variables that have a value, by name: what the JSON, dotenv and shell
+// formats carry.
+func EnvValues(vars []EnvVar) map[string]string {
+	values := make(map[string]string, len(vars))
+	for _, v := range vars {
+		if v.HasValue {
+			values[v.Name] = v.Value
+		}
+	}
+	return values
+}

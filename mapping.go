@@ -226,4 +226,25 @@ type MappingService interface {
 	// RuntimeEnv returns the variables of the token's component and environment with
 	// secrets in clear; EUNAUTHORIZED for unknown or revoked tokens. It needs no user.
 	RuntimeEnv(ctx context.Context, token string) ([]EnvVar, error)
+	// RuntimeDocument is RuntimeEnv encoded in one of RuntimeFormats, with its ETag: the
+	// runtime API's answer, kept ready for the hot path. A format that cannot carry the
+	// values is EINVALID (dotenv's unrepresentable values, js's secrets).
+	RuntimeDocument(ctx context.Context, token, format string) (*RuntimeDocument, error)
+	// RuntimeChanged returns a channel closed at the next change that may alter some
+	// component's variables, made by this process or another replica. Take it before
+	// RuntimeDocument, so that a change between the two is not missed.
+	RuntimeChanged() <-chan struct{}
+}
+
+// RuntimeFormats are the encodings of the runtime API: json (the default), dotenv, shell
+// (what `junction env --format shell` prints) and js (config.js for a web application).
+var RuntimeFormats = []string{"json", "dotenv", "shell", "js"}
+
+// RuntimeDocument is a component's variables in one format, as the runtime API answers them.
+type RuntimeDocument struct {
+	Body        []byte
+	ContentType string
+	// ETag is a strong entity tag (quotes included) of the format and the body: equal for the
+	// same variables, different after any change of them.
+	ETag string
 }

@@ -24,6 +24,7 @@ func (s *AuditService) Record(ctx context.Context, e junction.AuditEntry) error 
 		e.Outcome = "ok"
 	}
 	if err := s.db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv()
 		_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target, outcome) VALUES (?, ?, ?, ?, ?)`,
 			formatTime(e.At), e.Actor, e.Action, e.Target, e.Outcome)
 		return err

@@ -433,7 +433,10 @@ func (s *ConnectionService) FindConnection(ctx context.Context, id string, revea
 
 // audit records an action on a secret, on its own.
 func (s *ConnectionService) audit(ctx context.Context, action, target string) error {
-	return s.db.inTx(ctx, true, func(tx *Tx) error { return insertAudit(ctx, tx, tx.now, action, target) })
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv() // a reveal changes nothing
+		return insertAudit(ctx, tx, tx.now, action, target)
+	})
 }
 
 // insertAudit records who did an action to which target, in tx.

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/junction-dev/junction"
 )
 
@@ -40,9 +42,18 @@ type DB struct {
 	keyMu  sync.Mutex
 	jwtKey *ecdsa.PrivateKey // loaded on first use by signingKey
 
-	// generation counts committed write transactions, so that caches of derived data (the
-	// runtime environments) know when to recompute.
+	// generation counts the committed changes of runtime environments, here and on other
+	// replicas (env_changes.go), so that the runtime cache knows when to recompute.
 	generation atomic.Uint64
+	envMu      sync.Mutex
+	envWake    chan struct{} // closed at the next change
+	// replicaID names this process in its change notifications; envListening is set while it
+	// hears the other replicas' notifications (PostgreSQL).
+	replicaID    string
+	envListening atomic.Bool
+	pgConfig     *pgx.ConnConfig // the listener's connection settings
+	stopListen   context.CancelFunc
+	listenDone   chan struct{}
 }
 
 // Open opens the database named by dsn and applies pending migrations: a PostgreSQL URL
@@ -59,7 +70,7 @@ func Open(ctx context.Context, dsn string, key []byte) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{sealer: sealer, Now: time.Now}
+	db := &DB{sealer: sealer, Now: time.Now, envWake: make(chan struct{}), replicaID: newReplicaID()}
 	if IsPostgresURL(dsn) {
 		err = db.openPostgres(ctx, dsn)
 	} else {
@@ -76,11 +87,20 @@ func Open(ctx context.Context, dsn string, key []byte) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if db.pgConfig != nil {
+		listenCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		db.stopListen, db.listenDone = stop, make(chan struct{})
+		go db.listenEnvChanges(listenCtx, db.pgConfig)
+	}
 	return db, nil
 }
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	if db.stopListen != nil {
+		db.stopListen()
+		<-db.listenDone
+	}
 	var errs []error
 	if db.read != nil && db.read != db.write {
 		errs = append(errs, db.read.Close())
@@ -116,6 +136,9 @@ type Tx struct {
 	tx  *sql.Tx
 	db  *DB
 	now time.Time
+	// write is set on write transactions; envKept when the transaction says it cannot change
+	// a runtime environment (keepEnv).
+	write, envKept bool
 }
 
 // BeginTx starts a transaction: on the writer when write is set, else on a reader.
@@ -128,7 +151,7 @@ func (db *DB) BeginTx(ctx context.Context, write bool) (*Tx, error) {
 	if err != nil {
 		return nil, WrapError(fmt.Errorf("begin transaction: %w", err))
 	}
-	return &Tx{tx: tx, db: db, now: db.Now().UTC().Truncate(time.Microsecond)}, nil
+	return &Tx{tx: tx, db: db, now: db.Now().UTC().Truncate(time.Microsecond), write: write}, nil
 }
 
 // ExecContext runs a statement in the transaction.
@@ -178,11 +201,17 @@ func (db *DB) inTx(ctx context.Context, write bool, fn func(tx *Tx) error) error
 	if err := fn(tx); err != nil {
 		return WrapError(err)
 	}
+	changed := tx.changesEnv()
+	if changed {
+		if err := tx.announceEnvChange(ctx); err != nil {
+			return err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	if write {
-		db.generation.Add(1)
+	if changed {
+		db.envChanged()
 	}
 	return nil
 }
@@ -240,6 +269,7 @@ func (db *DB) checkKey(ctx context.Context) error {
 // insert wins and every process reads back what it stored.
 func (db *DB) setting(ctx context.Context, name string, create func() ([]byte, error)) (value []byte, err error) {
 	err = db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv()
 		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&value)
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err

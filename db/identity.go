@@ -17,6 +17,7 @@ func (s *UserService) SignInWithProvider(ctx context.Context, id junction.Provid
 	err := id.Validate()
 	if err == nil {
 		err = s.db.inTx(ctx, true, func(tx *Tx) error {
+			tx.keepEnv()
 			var err error
 			if user, err = linkIdentity(ctx, tx, id); err != nil {
 				return err

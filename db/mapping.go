@@ -14,19 +14,20 @@ type MappingService struct {
 	db          *DB
 	connections *ConnectionService
 
-	// runtime caches the answers of RuntimeEnv by token hash. An entry is good while no write
-	// transaction has committed since it was computed: any change (a mapping, a rotation, a
-	// revoked token) makes the next request recompute, so the hot path is a hash and a map
-	// lookup, and stale values are never served.
+	// runtime caches the answers of RuntimeEnv by token hash. An entry is good while no change
+	// of a runtime environment has committed since it was computed, here or on another
+	// replica (env_changes.go): a mapping, a rotation or a revoked token makes the next
+	// request recompute, so the hot path is a hash and a map lookup, and stale values are
+	// never served.
 	runtimeMu sync.RWMutex
-	runtime   map[string]runtimeEntry
+	runtime   map[string]*runtimeEntry
 }
 
 var _ junction.MappingService = (*MappingService)(nil)
 
 // NewMappingService returns a MappingService over db, building parameters as connections do.
 func NewMappingService(db *DB, connections *ConnectionService) *MappingService {
-	return &MappingService{db: db, connections: connections, runtime: map[string]runtimeEntry{}}
+	return &MappingService{db: db, connections: connections, runtime: map[string]*runtimeEntry{}}
 }
 
 // component finds a component the caller may see, with the caller's project role.

@@ -33,6 +33,7 @@ func (db *DB) signingKey(ctx context.Context) (*ecdsa.PrivateKey, error) {
 		return db.jwtKey, nil
 	}
 	err := db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv()
 		var sealed []byte
 		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = 'jwt_signing_key'`).Scan(&sealed)
 		if errors.Is(err, sql.ErrNoRows) {

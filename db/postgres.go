@@ -30,6 +30,7 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 5 * time.Second
 	}
+	db.pgConfig = cfg
 	db.write = stdlib.OpenDB(*cfg)
 	db.write.SetMaxOpenConns(postgresMaxConns)
 	db.write.SetMaxIdleConns(postgresMaxConns)

@@ -177,6 +177,7 @@ func (s *ProjectService) CreateProject(ctx context.Context, p *junction.Project)
 		return err
 	}
 	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv()
 		id, err := tx.insertID(ctx, `INSERT INTO projects (handle, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
 			p.Handle, p.Name, p.Description, formatTime(tx.now), formatTime(tx.now))
 		if isConflict(err) {
@@ -193,6 +194,7 @@ func (s *ProjectService) CreateProject(ctx context.Context, p *junction.Project)
 // UpdateProject implements junction.ProjectService.
 func (s *ProjectService) UpdateProject(ctx context.Context, handle string, upd junction.ProjectUpdate) (p *junction.Project, err error) {
 	err = s.db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv()
 		if p, err = findWritableProject(ctx, tx, handle); err != nil {
 			return err
 		}
@@ -260,6 +262,7 @@ func (s *ProjectService) FindMembers(ctx context.Context, handle string) (member
 func (s *ProjectService) SetMember(ctx context.Context, handle, email string, role junction.Role) (*junction.Member, error) {
 	email = junction.NormalizeEmail(email)
 	err := s.db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv()
 		p, err := findManagedProject(ctx, tx, handle)
 		if err != nil {
 			return err
@@ -296,6 +299,7 @@ func (s *ProjectService) SetMember(ctx context.Context, handle, email string, ro
 // RemoveMember implements junction.ProjectService.
 func (s *ProjectService) RemoveMember(ctx context.Context, handle, email string) error {
 	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv()
 		p, err := findManagedProject(ctx, tx, handle)
 		if err != nil {
 			return err

@@ -2,10 +2,14 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/junction-dev/junction"
@@ -13,11 +17,16 @@ import (
 
 // Runtime tokens, and the runtime fetch of a component's variables, cached per token.
 
+// runtimeEntry is a token's cached answer: its variables of one generation, and their
+// encodings in junction.RuntimeFormats (or why a format cannot carry them). Only lastUsed
+// (Unix nanoseconds) changes once cached.
 type runtimeEntry struct {
 	generation uint64
 	tokenID    int64
-	lastUsed   time.Time
+	lastUsed   atomic.Int64
 	vars       []junction.EnvVar
+	docs       [4]junction.RuntimeDocument
+	errs       [4]error
 }
 
 // CreateRuntimeToken implements junction.MappingService.
@@ -105,16 +114,47 @@ func (s *MappingService) RevokeRuntimeToken(ctx context.Context, project, compon
 	})
 }
 
-// RuntimeEnv implements junction.MappingService. A cached answer serves as long as nothing
-// was written since; otherwise one indexed lookup of the token's hash and the component's
-// variables.
+// RuntimeEnv implements junction.MappingService. A cached answer serves as long as no change
+// of a runtime environment was committed since (env_changes.go); otherwise one indexed lookup
+// of the token's hash and the component's variables.
 func (s *MappingService) RuntimeEnv(ctx context.Context, token string) ([]junction.EnvVar, error) {
+	entry, err := s.runtimeEntry(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return entry.vars, nil
+}
+
+// RuntimeDocument implements junction.MappingService: the cached entry holds every format
+// encoded once, so a fetch costs a hash, a map lookup and writing the bytes.
+func (s *MappingService) RuntimeDocument(ctx context.Context, token, format string) (*junction.RuntimeDocument, error) {
+	i := slices.Index(junction.RuntimeFormats, format)
+	if i < 0 {
+		return nil, &junction.Error{Code: junction.EINVALID, Message: "format must be json, dotenv, shell or js.",
+			Fields: map[string]string{"format": "Use json, dotenv, shell or js."}}
+	}
+	entry, err := s.runtimeEntry(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if entry.errs[i] != nil {
+		return nil, entry.errs[i]
+	}
+	return &entry.docs[i], nil
+}
+
+// RuntimeChanged implements junction.MappingService.
+func (s *MappingService) RuntimeChanged() <-chan struct{} { return s.db.EnvChanged() }
+
+// runtimeEntry returns the token's cached entry, recomputing it after a change, and records
+// the token's use.
+func (s *MappingService) runtimeEntry(ctx context.Context, token string) (*runtimeEntry, error) {
 	hash := hashSecret(token)
 	generation := s.db.generation.Load()
 	s.runtimeMu.RLock()
 	entry, ok := s.runtime[hash]
 	s.runtimeMu.RUnlock()
-	if !ok || entry.generation != generation {
+	if !ok || entry.generation != generation || !s.db.envCacheUsable() {
 		var err error
 		if entry, err = s.loadRuntimeEnv(ctx, hash, generation); err != nil {
 			return nil, err
@@ -122,8 +162,9 @@ func (s *MappingService) RuntimeEnv(ctx context.Context, token string) ([]juncti
 	}
 	// Recording every use would make each fetch a write; a minute's precision is enough.
 	now := s.db.Now().UTC()
-	if now.Sub(entry.lastUsed) >= time.Minute && s.claimUse(hash, entry.generation, now) {
+	if entry.claimUse(now) {
 		if err := s.db.inTx(ctx, true, func(tx *Tx) error {
+			tx.keepEnv()
 			_, err := tx.ExecContext(ctx, `UPDATE runtime_tokens SET last_used_at = ?, first_used_at = COALESCE(first_used_at, ?) WHERE id = ?`,
 				formatTime(now), formatTime(now), entry.tokenID)
 			return err
@@ -131,29 +172,23 @@ func (s *MappingService) RuntimeEnv(ctx context.Context, token string) ([]juncti
 			return nil, fmt.Errorf("record runtime token use: %w", err)
 		}
 	}
-	return entry.vars, nil
+	return entry, nil
 }
 
-// claimUse marks a cached token as used at now and reports whether the caller should record
-// that use: of the concurrent fetches that cross a minute, only one writes.
-func (s *MappingService) claimUse(hash string, generation uint64, now time.Time) bool {
-	s.runtimeMu.Lock()
-	defer s.runtimeMu.Unlock()
-	current, ok := s.runtime[hash]
-	if !ok || current.generation != generation {
-		return true // replaced meanwhile: record, the next fetch caches again
-	}
-	if now.Sub(current.lastUsed) < time.Minute {
+// claimUse marks the token as used at now and reports whether the caller should record that
+// use: of the concurrent fetches that cross a minute, only one writes.
+func (e *runtimeEntry) claimUse(now time.Time) bool {
+	last := e.lastUsed.Load()
+	if now.UnixNano()-last < int64(time.Minute) {
 		return false
 	}
-	current.lastUsed = now
-	s.runtime[hash] = current
-	return true
+	return e.lastUsed.CompareAndSwap(last, now.UnixNano())
 }
 
-// loadRuntimeEnv computes and caches the variables of a token; generation was read before.
-func (s *MappingService) loadRuntimeEnv(ctx context.Context, hash string, generation uint64) (runtimeEntry, error) {
-	var entry runtimeEntry
+// loadRuntimeEnv computes, encodes and caches the variables of a token; generation was read
+// before, so that a change committed meanwhile makes the next fetch compute again.
+func (s *MappingService) loadRuntimeEnv(ctx context.Context, hash string, generation uint64) (*runtimeEntry, error) {
+	entry := &runtimeEntry{generation: generation}
 	err := s.db.inTx(ctx, false, func(tx *Tx) error {
 		var componentID int64
 		var environment string
@@ -166,20 +201,50 @@ func (s *MappingService) loadRuntimeEnv(ctx context.Context, hash string, genera
 			return err
 		}
 		if last := parseNullTime(lastUsed); last != nil {
-			entry.lastUsed = *last
+			entry.lastUsed.Store(last.UnixNano())
 		}
 		entry.vars, err = s.env(ctx, tx, &junction.Project{Role: junction.RoleDeveloper}, componentID, environment)
 		return err
 	})
 	if err != nil {
-		return entry, err
+		return nil, err
 	}
-	entry.generation = generation
+	entry.encode()
 	s.runtimeMu.Lock()
 	if len(s.runtime) > 10000 {
-		s.runtime = map[string]runtimeEntry{} // bound the cache; it refills from the hot tokens
+		s.runtime = map[string]*runtimeEntry{} // bound the cache; it refills from the hot tokens
 	}
 	s.runtime[hash] = entry
 	s.runtimeMu.Unlock()
 	return entry, nil
+}
+
+// encode renders the entry's variables in every runtime format, each with its ETag.
+func (e *runtimeEntry) encode() {
+	values := junction.EnvValues(e.vars)
+	for i, format := range junction.RuntimeFormats {
+		var body string
+		var err error
+		contentType := "text/plain; charset=utf-8"
+		switch format {
+		case "json":
+			var b []byte
+			b, err = json.Marshal(values)
+			body, contentType = string(b)+"\n", "application/json"
+		case "dotenv":
+			body, err = junction.FormatDotenv(values)
+		case "shell":
+			body, err = junction.FormatShell(values)
+		case "js":
+			body, err = junction.FormatJS(e.vars)
+			contentType = "text/javascript; charset=utf-8"
+		}
+		if err != nil {
+			e.errs[i] = err
+			continue
+		}
+		sum := sha256.Sum256([]byte(format + "\x00" + body))
+		e.docs[i] = junction.RuntimeDocument{Body: []byte(body), ContentType: contentType,
+			ETag: `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}
+	}
 }

@@ -58,6 +58,7 @@ func (s *UserService) CreateUser(ctx context.Context, user *junction.User, passw
 		return fmt.Errorf("hash password: %w", err)
 	}
 	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv()
 		id, err := tx.insertID(ctx, `INSERT INTO users (email, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)`,
 			user.Email, string(hash), user.IsAdmin, formatTime(tx.now))
 		if isConflict(err) {
@@ -172,6 +173,7 @@ func (s *UserService) CreateToken(ctx context.Context, userID int64, name string
 	secret := TokenPrefix + randomString(20)
 	token := &junction.Token{UserID: userID, Name: name}
 	err := s.db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv()
 		id, err := tx.insertID(ctx, `INSERT INTO tokens (user_id, name, secret_hash, created_at) VALUES (?, ?, ?, ?)`,
 			userID, name, hashSecret(secret), formatTime(tx.now))
 		if err != nil {
@@ -206,6 +208,7 @@ func (s *UserService) FindUserByToken(ctx context.Context, secret string) (*junc
 	now := s.db.Now().UTC()
 	if last := parseNullTime(lastUsed); last == nil || now.Sub(*last) >= tokenLastUsedGranularity {
 		if err := s.db.inTx(ctx, true, func(tx *Tx) error {
+			tx.keepEnv()
 			_, err := tx.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, formatTime(now), tokenID)
 			return err
 		}); err != nil {
@@ -250,6 +253,7 @@ func (s *UserService) DeleteToken(ctx context.Context, id int64) error {
 		return err
 	}
 	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv()
 		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE id = ? AND user_id = ?`, id, user.ID)
 		if err != nil {
 			return fmt.Errorf("delete token: %w", err)
@@ -265,6 +269,7 @@ func (s *UserService) DeleteToken(ctx context.Context, id int64) error {
 func (s *UserService) CreateSession(ctx context.Context, userID int64) (string, error) {
 	id := randomString(32)
 	err := s.db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv()
 		// Drop this user's expired sessions so the table does not grow without bound.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?`, userID, formatTime(tx.now)); err != nil {
 			return err
@@ -298,6 +303,7 @@ func (s *UserService) FindUserBySession(ctx context.Context, sessionID string) (
 // DeleteSession implements junction.UserService.
 func (s *UserService) DeleteSession(ctx context.Context, sessionID string) error {
 	if err := s.db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv()
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hashSecret(sessionID))
 		return err
 	}); err != nil {

@@ -20,7 +20,7 @@ func (h *Handler) exportValues(c echo.Context, environment string) (map[string]s
 	if err != nil {
 		return nil, err
 	}
-	return envValues(vars), nil
+	return junction.EnvValues(vars), nil
 }
 
 // Export downloads a component's environment: GET /projects/:p/components/:c/export with

@@ -51,6 +51,10 @@ type Handler struct {
 	Provider IdentityProvider
 	// PasswordLoginOff turns sign-in with e-mail and password off (JUNCTION_PASSWORD_LOGIN=false).
 	PasswordLoginOff bool
+	// Draining is closed when the server shuts down: long polls answer at once.
+	Draining <-chan struct{}
+
+	runtimeWaits runtimeWaits
 }
 
 // render writes a templ component as the response with the given status.

@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -59,7 +58,7 @@ func (h *Handler) APIEnv(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	out := envValues(vars)
+	out := junction.EnvValues(vars)
 	var body string
 	contentType := "text/plain; charset=utf-8"
 	switch format {
@@ -88,17 +87,6 @@ func (h *Handler) APIEnv(c echo.Context) error {
 // rather than writing masked values into it.
 var errKubernetesForbidden = junction.Errorf(junction.EFORBIDDEN,
 	"A Kubernetes Secret holds the real values, and viewers cannot reveal secret values: ask a developer or an admin of the project to export it.")
-
-// envValues keeps the variables that have a value, by name.
-func envValues(vars []junction.EnvVar) map[string]string {
-	values := map[string]string{}
-	for _, v := range vars {
-		if v.HasValue {
-			values[v.Name] = v.Value
-		}
-	}
-	return values
-}
 
 // APICreateRuntimeToken creates a runtime token, shown once:
 // POST .../runtime-tokens {"environment":"development"}.
@@ -135,40 +123,4 @@ func (h *Handler) APIRevokeRuntimeToken(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
-}
-
-// RuntimeEnv is the hot path: GET /api/v1/runtime/env with a runtime token answers the
-// component's variables for the token's environment, secrets in clear; format=json
-// (default), dotenv, shell (what `junction env --format shell` prints) or js (config.js for
-// a web application, never with a secret).
-func (h *Handler) RuntimeEnv(c echo.Context) error {
-	auth := c.Request().Header.Get("Authorization")
-	scheme, token, _ := strings.Cut(auth, " ")
-	if !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return junction.Errorf(junction.EUNAUTHORIZED, "Send the runtime token as Authorization: Bearer.")
-	}
-	vars, err := h.Mappings.RuntimeEnv(c.Request().Context(), strings.TrimSpace(token))
-	if err != nil {
-		return err
-	}
-	var body string
-	contentType := "text/plain; charset=utf-8"
-	switch c.QueryParam("format") {
-	case "", "json":
-		return c.JSON(http.StatusOK, envValues(vars))
-	case "dotenv":
-		body, err = junction.FormatDotenv(envValues(vars))
-	case "shell":
-		body, err = junction.FormatShell(envValues(vars))
-	case "js":
-		body, err = junction.FormatJS(vars)
-		contentType = "text/javascript; charset=utf-8"
-	default:
-		return &junction.Error{Code: junction.EINVALID, Message: "format must be json, dotenv, shell or js.",
-			Fields: map[string]string{"format": "Use json, dotenv, shell or js."}}
-	}
-	if err != nil {
-		return err
-	}
-	return c.Blob(http.StatusOK, contentType, []byte(body))
 }

@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -52,6 +53,9 @@ type Server struct {
 	metrics       *metrics
 	// oidc is sign-in with an identity provider; nil when none is configured.
 	oidc *oidcSignIn
+	// draining is closed by Shutdown, so that long polls answer at once.
+	draining     chan struct{}
+	drainingOnce sync.Once
 }
 
 // options are the optional parts of the server.
@@ -86,13 +90,14 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 		signIns:       newSignInLimiter(6*time.Second, 10),
 		signInsByAddr: newSignInLimiter(time.Second, 60),
 		metrics:       newMetrics(services.DBStats),
+		draining:      make(chan struct{}),
 	}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	h := &handlers.Handler{
 		Users: services.Users, Projects: services.Projects, Components: services.Components,
 		Environments: services.Environments, Services: services.Services, Connections: services.Connections,
 		Mappings: services.Mappings, Audit: services.Audit, Sessions: s.sessions, Logger: logger,
-		PasswordLoginOff: o.passwordOff,
+		PasswordLoginOff: o.passwordOff, Draining: s.draining,
 	}
 	if o.oidc != nil {
 		// The flow cookie is sealed with the session keys: the same on every replica.
@@ -133,7 +138,7 @@ func (s *Server) routes(h *handlers.Handler) {
 	e.GET("/.well-known/openid-configuration", h.AuthorizationServerMetadata)
 	e.POST("/oauth2/introspect", h.Introspect)
 	e.POST("/api/v1/api-keys/verify", h.APIVerifyAPIKey)
-	e.GET("/api/v1/runtime/env", h.RuntimeEnv)
+	e.GET(runtimePath, h.RuntimeEnv)
 
 	// Everything below needs a signed-in user (see requireUser). Groups carry no middleware,
 	// so that a wrong method on a known path stays 405 rather than a group catch-all 404.
@@ -270,8 +275,12 @@ func (s *Server) Serve() error {
 	return nil
 }
 
-// Shutdown stops accepting connections and waits for in-flight requests to finish.
-func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+// Shutdown stops accepting connections and waits for in-flight requests to finish; long
+// polls of the runtime API answer at once (304).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.drainingOnce.Do(func() { close(s.draining) })
+	return s.http.Shutdown(ctx)
+}
 
 // Close closes the listener and every connection at once.
 func (s *Server) Close() error {
@@ -298,6 +307,11 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		res := c.Response()
 		s.metrics.observe(c, time.Since(start))
 		s.audit(c)
+		if res.Status < 400 && c.Path() == runtimePath {
+			// The hot path: components fetch at every start and poll for changes. Metrics
+			// count these requests; the log keeps only their failures.
+			return nil
+		}
 		level := slog.LevelInfo
 		if res.Status >= 500 {
 			level = slog.LevelError
@@ -337,6 +351,12 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
+		if c.Request().URL.Path == runtimePath {
+			// A machine's fetch: no page to protect, only its secrets to keep out of caches.
+			h.Set("Cache-Control", "no-store")
+			h.Set("X-Content-Type-Options", "nosniff")
+			return next(c)
+		}
 		csp := contentSecurityPolicy
 		if s.oidc != nil {
 			if sources := s.oidc.formActionSources(); sources != "" {
@@ -397,6 +417,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// runtimePath is the runtime API, the hot path.
+const runtimePath = "/api/v1/runtime/env"
 
 // publicPaths are the only routes that anonymous visitors reach.
 var publicPaths = map[string]bool{"/healthz": true, "/login": true, "/logout": true, "/login/oidc": true, CallbackPath: true,

@@ -110,7 +110,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	case "backup":
 		return runBackup(ctx, args, stdout, getenv)
 	case "env":
-		return runEnv(ctx, args, stdout, getenv)
+		return runEnv(ctx, args, stdout, stderr, getenv)
 	case "run":
 		return runRun(ctx, args, stdout, stderr, getenv)
 	case "help", "-h", "--help":
