@@ -15,16 +15,21 @@ import (
 // projectFixture is a database with an admin, a developer and a viewer of project "shop",
 // and a user who is a member of nothing.
 type projectFixture struct {
-	store                              *db.DB
+	store *db.DB
+	// path and key reopen the database, as another replica would.
+	path                               string
+	key                                []byte
 	projects                           *db.ProjectService
 	admin, developer, viewer, outsider *junction.User
 }
 
 func newProjectFixture(t *testing.T) *projectFixture {
 	t.Helper()
-	store := MustOpenDB(t)
+	store, path, key := MustOpenDBWithKey(t)
 	f := &projectFixture{
 		store:     store,
+		path:      path,
+		key:       key,
 		projects:  db.NewProjectService(store),
 		admin:     MustCreateUser(t, store, "admin@example.com", true),
 		developer: MustCreateUser(t, store, "dev@example.com", false),
