@@ -51,7 +51,7 @@ func getRuntime(ctx context.Context, server, token, format, etag string, wait ti
 	defer cancel()
 	target := strings.TrimSuffix(server, "/") + "/api/v1/runtime/env?format=" + url.QueryEscape(format)
 	if wait > 0 {
-		target += "&wait=" + wait.String()
+		target += fmt.Sprintf("&wait=%ds", int(wait.Seconds()))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
@@ -244,8 +244,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	server, token := runtimeFlags(fs, getenv)
 	watch := fs.Bool("watch", false, "restart the command when the variables change")
 	stopTimeout := fs.Duration("stop-timeout", 10*time.Second, "with --watch: how long the command may take to stop after SIGTERM before SIGKILL")
-	if err := parse(fs, args); err != nil {
-		return err
+	if err := fs.Parse(args); err != nil { // CMD and its arguments follow the flags
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{fmt.Sprintf("run: %v", err)}
 	}
 	command := fs.Args()
 	if len(command) == 0 {
