@@ -179,4 +179,3 @@ func TestRuntimeEnvConditional(t *testing.T) {
 		require.Equal(t, http.StatusNotModified, <-done)
 	})
 }
-
