@@ -39,10 +39,12 @@ Commands:
   token create --email E [--name N] [--db F]
                                           create a personal access token; prints only the token
   backup [--db F] OUT                     write a consistent copy of the database to OUT
-  env [--server URL] [--token T] [--format dotenv|json|shell]
-                                          print a component's environment (runtime token)
-  run [--server URL] [--token T] -- CMD ARGS…
-                                          run CMD with that environment added
+  env [--server URL] [--token T] [--format dotenv|json|shell|js] [--watch]
+                                          print a component's environment (runtime token);
+                                          --watch prints each new version
+  run [--server URL] [--token T] [--watch [--stop-timeout 10s]] -- CMD ARGS…
+                                          run CMD with that environment added; --watch
+                                          restarts it when the variables change
 
 --db F is a SQLite file (default junction.db) or a PostgreSQL URL, postgres://…
 
