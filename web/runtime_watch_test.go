@@ -116,7 +116,8 @@ func TestRuntimeEnvConditional(t *testing.T) {
 				assert.Equal(t, http.StatusOK, status, "released by the change below")
 			})
 		}
-		// The 17th wait is refused once the 16 hold their places; until then it waits a second.
+		// The 17th wait is refused once the 16 hold their places; until then it holds one for
+		// a second.
 		var refused bool
 		for range 30 {
 			req, _ := http.NewRequest(http.MethodGet, f.URL+"/api/v1/runtime/env?wait=1s", nil)
@@ -131,6 +132,7 @@ func TestRuntimeEnvConditional(t *testing.T) {
 				break
 			}
 			require.Equal(t, http.StatusNotModified, res.StatusCode)
+			time.Sleep(200 * time.Millisecond) // leave the place to a retrying waiter
 		}
 		require.True(t, refused, "a 17th wait of one token is refused with 429")
 		status, _, _ := f.runtimeFetch(t, "", token, etag)
