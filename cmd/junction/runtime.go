@@ -243,7 +243,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	fs := newFlagSet("run")
 	server, token := runtimeFlags(fs, getenv)
 	watch := fs.Bool("watch", false, "restart the command when the variables change")
-	stopTimeout := fs.Duration("stop-timeout", 10*time.Second, "with --watch: how long the command may take to stop after SIGTERM before SIGKILL")
+	stopTimeout := fs.Duration("stop-timeout", 10*time.Second, "how long the command may take to stop (on a restart, or when run is interrupted) before SIGKILL")
 	if err := fs.Parse(args); err != nil { // CMD and its arguments follow the flags
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -294,13 +294,25 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	if err != nil {
 		return err
 	}
+	interrupted := ctx.Done()
 	for {
 		select {
 		case sig := <-signals:
 			cmd.Process.Signal(sig)
+		case <-interrupted:
+			// junction itself was told to stop (the signal went on to the command above):
+			// the command gets the stop timeout to exit, then it is killed.
+			interrupted = nil
+			go func() {
+				time.Sleep(*stopTimeout)
+				cmd.Process.Kill()
+			}()
 		case err := <-done:
 			return exitStatus(err)
 		case ch := <-changes:
+			if ctx.Err() != nil {
+				continue // stopping: no restart
+			}
 			if ch.err != nil {
 				stopCommand(cmd, done, *stopTimeout)
 				if ctx.Err() != nil {
