@@ -38,12 +38,17 @@ chromium:
 		  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 ## dotenv-readers: install the readers of the dotenv round-trip test when they are missing:
-## Debian's python3-dotenv, dash and nodejs, and npm dotenv as pinned in testdata/dotenv-readers
+## Debian's python3-dotenv, dash and (without a node on PATH) nodejs and npm, then npm dotenv
+## as pinned in testdata/dotenv-readers. Only what is missing is installed: a machine's own
+## Node.js stays (Debian's npm package conflicts with it).
 dotenv-readers:
-	@{ /usr/bin/python3 -c 'import dotenv' 2>/dev/null && command -v dash >/dev/null 2>&1 && \
-	   command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || \
-		{ echo "Installing python3-dotenv, dash and nodejs for the dotenv round-trip test..."; \
-		  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-dotenv dash nodejs npm >/dev/null; }
+	@pkgs=""; \
+		/usr/bin/python3 -c 'import dotenv' 2>/dev/null || pkgs="$$pkgs python3-dotenv"; \
+		command -v dash >/dev/null 2>&1 || pkgs="$$pkgs dash"; \
+		command -v node >/dev/null 2>&1 || pkgs="$$pkgs nodejs"; \
+		command -v npm >/dev/null 2>&1 || pkgs="$$pkgs npm"; \
+		if [ -n "$$pkgs" ]; then echo "Installing$$pkgs for the dotenv round-trip test..."; \
+			$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; fi
 	@cd testdata/dotenv-readers && { npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund --silent; }
 
 vet: tools
