@@ -10,11 +10,10 @@ import (
 	"github.com/junction-dev/junction/db"
 )
 
-// TestRuntimeEnvCacheFollowsChanges checks that the cached runtime environment never serves
-// stale values: a renamed variable, a rotated key and a revoked token show at once.
-func TestRuntimeEnvCacheFollowsChanges(t *testing.T) {
-	f := newConnFixture(t)
-	mappings := db.NewMappingService(f.store, f.conns)
+// keyedComponent connects shop/inventory to an API-key service, maps its two parameters
+// (KEYED_URL, KEYED_KEY) and returns the connection and a production runtime token.
+func keyedComponent(t *testing.T, f *connFixture, mappings *db.MappingService) (*junction.Connection, string) {
+	t.Helper()
 	keyed := f.mustCreateService(t, f.developer, withSecurity(internalService("shop", "inventory", "Keyed API", junction.VisibilityOrganization), junction.SecurityAPIKey))
 	conn := f.connect(t, f.developer, "shop", "inventory", keyed.ID, "keyed")
 	ctx := ContextAs(t, f.developer)
@@ -22,6 +21,17 @@ func TestRuntimeEnvCacheFollowsChanges(t *testing.T) {
 	require.NoError(t, err)
 	_, token, err := mappings.CreateRuntimeToken(ctx, "shop", "inventory", "production")
 	require.NoError(t, err)
+	return conn, token
+}
+
+// TestRuntimeEnvCacheFollowsChanges checks that the cached runtime environment never serves
+// stale values: a renamed variable, a rotated key and a revoked token show at once.
+func TestRuntimeEnvCacheFollowsChanges(t *testing.T) {
+	f := newConnFixture(t)
+	mappings := db.NewMappingService(f.store, f.conns)
+	conn, token := keyedComponent(t, f, mappings)
+	ctx := ContextAs(t, f.developer)
+	var err error
 
 	get := func() map[string]string {
 		t.Helper()
@@ -71,13 +81,9 @@ func TestRuntimeDocument_ETag(t *testing.T) {
 	f := newConnFixture(t)
 	mappings := db.NewMappingService(f.store, f.conns)
 	users := NewUserService(f.store)
-	keyed := f.mustCreateService(t, f.developer, withSecurity(internalService("shop", "inventory", "Keyed API", junction.VisibilityOrganization), junction.SecurityAPIKey))
-	conn := f.connect(t, f.developer, "shop", "inventory", keyed.ID, "keyed")
+	conn, token := keyedComponent(t, f, mappings)
 	ctx := ContextAs(t, f.developer)
-	_, err := mappings.SetMappings(ctx, "shop", "inventory", conn.ID, map[string]string{"ServiceURL": "KEYED_URL", "ChoreoAPIKey": "KEYED_KEY"})
-	require.NoError(t, err)
-	_, token, err := mappings.CreateRuntimeToken(ctx, "shop", "inventory", "production")
-	require.NoError(t, err)
+	var err error
 
 	etags := func() map[string]string {
 		t.Helper()
@@ -161,13 +167,9 @@ func TestRuntimeChanges_AcrossReplicas(t *testing.T) {
 	a := db.NewMappingService(f.store, f.conns)
 	other := MustReopenDB(t, f.path, f.key)
 	b := db.NewMappingService(other, db.NewConnectionService(other, connTokenURL))
-	keyed := f.mustCreateService(t, f.developer, withSecurity(internalService("shop", "inventory", "Keyed API", junction.VisibilityOrganization), junction.SecurityAPIKey))
-	conn := f.connect(t, f.developer, "shop", "inventory", keyed.ID, "keyed")
+	conn, token := keyedComponent(t, f, a)
 	ctx := ContextAs(t, f.developer)
-	_, err := a.SetMappings(ctx, "shop", "inventory", conn.ID, map[string]string{"ServiceURL": "KEYED_URL", "ChoreoAPIKey": "KEYED_KEY"})
-	require.NoError(t, err)
-	_, token, err := a.CreateRuntimeToken(ctx, "shop", "inventory", "production")
-	require.NoError(t, err)
+	var err error
 
 	// awaitOnB waits (at most 5 s, well above the 1 s goal, so a slow machine does not fail
 	// the test) for B to hear of a change, then returns B's answer.
