@@ -82,6 +82,8 @@ func newTestServerOn(tb testing.TB, store *db.DB, key []byte, logs io.Writer, op
 		Connections:  conns,
 		Mappings:     db.NewMappingService(store, conns),
 		Audit:        db.NewAuditService(store),
+		Ping:         store.Ping,
+		SignInLimits: db.NewSignInLimits(store),
 	}
 	server := web.NewServer(svc, db.DeriveKey(key, "hash"), db.DeriveKey(key, "block"), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), opts...)
 	ts := &testServer{Server: httptest.NewServer(server), store: store, key: key, svc: svc, server: server}
@@ -802,6 +804,48 @@ func TestSignInRateLimit(t *testing.T) {
 	ts.createUser(t, "bob@example.com", false)
 	res, _ = b.login("bob@example.com", testPassword)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+}
+
+// TestSignInRateLimitAcrossReplicas: the attempts are counted in the database, so two
+// servers on it (two replicas behind a load balancer) share one allowance.
+func TestSignInRateLimitAcrossReplicas(t *testing.T) {
+	a := newTestServer(t)
+	b := newTestServerOn(t, a.store, a.key, io.Discard)
+	a.createUser(t, "ada@example.com", false)
+	onA, onB := a.browser(t), b.browser(t)
+	for i := range 10 {
+		on := onA
+		if i%2 == 1 {
+			on = onB
+		}
+		res, _ := on.login("ada@example.com", "wrong password")
+		require.Equal(t, http.StatusUnauthorized, res.StatusCode, "attempt %d", i+1)
+	}
+	for _, on := range []*browser{onA, onB} {
+		res, _ := on.login("ada@example.com", testPassword)
+		require.Equal(t, http.StatusTooManyRequests, res.StatusCode, "both replicas count the ten attempts")
+	}
+}
+
+func TestHealthzAnswers503WithoutDatabase(t *testing.T) {
+	ts := newTestServer(t)
+	res, err := http.Get(ts.URL + "/healthz")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+
+	require.NoError(t, ts.store.Close())
+	res, err = http.Get(ts.URL + "/healthz")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	require.Equal(t, "database unavailable", string(body))
+	req, _ := http.NewRequest(http.MethodHead, ts.URL+"/healthz", nil)
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
 }
 
 func TestAPIDeleteProjectAnswersProject(t *testing.T) {
