@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -25,6 +26,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver, to inspect the database
 	"github.com/stretchr/testify/require"
 
+	"github.com/junction-dev/junction"
 	"github.com/junction-dev/junction/internal/pgtest"
 )
 
@@ -449,4 +451,152 @@ func (rs *replicaSet) oauthService(t *testing.T, name string) string {
 	svc := rs.mustAPI(t, rs.A, http.StatusCreated, http.MethodPost, "/api/v1/services", `{"kind":"internal","name":"`+name+`","version":"v1",
 		"project":"shop","component":"orders","visibility":"organization","security":"oauth","urls":{"production":"https://`+strings.ToLower(name)+`.example"}}`)
 	return svc["id"].(string)
+}
+
+// TestPostgresRestartUnderLoad restarts PostgreSQL under a steady load of API reads and
+// runtime fetches: while it is down every answer is a 503 (never a 500 or a hang), and once
+// it is back the same process answers 200 again, without a restart of Junction.
+func TestPostgresRestartUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stops and starts the PostgreSQL server")
+	}
+	cluster := pgtest.Require(t)
+	if os.Getenv("JUNCTION_TEST_POSTGRES") != "" {
+		t.Skip("JUNCTION_TEST_POSTGRES names a server the tests may not restart")
+	}
+	app, err := OpenApp(context.Background(), Config{
+		Addr: "127.0.0.1:0", DBPath: cluster.NewDatabase(t), SecretKey: crashKey, PasswordCost: 4,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	require.NoError(t, err)
+	go app.Server.Serve()
+	t.Cleanup(func() { app.Close() })
+	base := app.Server.URL()
+	ctx := context.Background()
+	admin := &junction.User{Email: "ops@example.com", IsAdmin: true}
+	require.NoError(t, app.Services.Users.CreateUser(ctx, admin, "restart-test-password"))
+	_, pat, err := app.Services.Users.CreateToken(ctx, admin.ID, "load")
+	require.NoError(t, err)
+	as := junction.NewContextWithUser(ctx, admin)
+	require.NoError(t, app.Services.Projects.CreateProject(as, &junction.Project{Handle: "shop", Name: "Shop"}))
+	require.NoError(t, app.Services.Components.CreateComponent(as, "shop", &junction.Component{Handle: "orders", Name: "Orders"}))
+	_, runtime, err := app.Services.Mappings.CreateRuntimeToken(as, "shop", "orders", "production")
+	require.NoError(t, err)
+
+	get := func(path, token string) int {
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
+		if err != nil {
+			return 0
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	var mu sync.Mutex
+	seen := map[int]int{} // status -> count, while the server was down
+	var down, stop = make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				path, token := "/api/v1/projects", pat
+				if w%2 == 1 {
+					path, token = "/api/v1/runtime/env", runtime
+				}
+				status := get(path, token)
+				select {
+				case <-down:
+					mu.Lock()
+					seen[status]++
+					mu.Unlock()
+				default:
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	cluster.Stop(t)
+	close(down)
+	time.Sleep(time.Second)
+	health := get("/healthz", "")
+	cluster.Start(t)
+	// Back within a bounded time, by the same process.
+	deadline := time.Now().Add(30 * time.Second)
+	for get("/api/v1/projects", pat) != http.StatusOK {
+		require.True(t, time.Now().Before(deadline), "Junction answers again once PostgreSQL is back")
+		time.Sleep(100 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	require.Equal(t, http.StatusServiceUnavailable, health, "/healthz while PostgreSQL is down")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Positive(t, seen[http.StatusServiceUnavailable], "requests failed with 503 while PostgreSQL was down: %v", seen)
+	for status, n := range seen {
+		require.Contains(t, []int{http.StatusOK, http.StatusServiceUnavailable}, status, "%d answers with %d while PostgreSQL restarted", n, status)
+	}
+	require.Equal(t, http.StatusOK, get("/api/v1/runtime/env", runtime))
+	require.Equal(t, http.StatusOK, get("/healthz", ""))
+	t.Logf("answers while PostgreSQL restarted: %v", seen)
+}
+
+// TestPostgresURLAtStart: a PostgreSQL that cannot be reached, or a wrong password, is one
+// line on stderr at start with the password nowhere; backup refuses, naming pg_dump.
+func TestPostgresURLAtStart(t *testing.T) {
+	cluster := pgtest.Require(t)
+	const password = "Sup3r-secret-pw"
+	env := map[string]string{"JUNCTION_SECRET_KEY": crashKey}
+	for name, dsn := range map[string]string{
+		"Unreachable":   "postgres://junction:" + password + "@127.0.0.1:1/junction?sslmode=disable",
+		"WrongPassword": strings.Replace(cluster.PasswordUser(t, "junction_start", "right-password", "postgres"), "right-password", password, 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := runCLI(t, env, "serve", "--addr", "127.0.0.1:0", "--db", dsn)
+			require.Equal(t, exitFailure, res.code)
+			require.NotContains(t, res.stderr+res.stdout, password)
+			require.Equal(t, 1, strings.Count(res.stderr, "\n"), "one line: %q", res.stderr)
+			require.True(t, strings.HasPrefix(res.stderr, "junction: open database postgres://junction"), res.stderr)
+			require.NotContains(t, res.stderr, "goroutine")
+		})
+	}
+	t.Run("Backup", func(t *testing.T) {
+		res := runCLI(t, env, "backup", "--db", cluster.URL("postgres"), filepath.Join(t.TempDir(), "out.db"))
+		require.Equal(t, exitFailure, res.code)
+		require.Equal(t, 1, strings.Count(res.stderr, "\n"))
+		require.Contains(t, res.stderr, "pg_dump")
+		require.NotContains(t, res.stderr, cluster.Password())
+	})
+	t.Run("NoPasswordInTheLog", func(t *testing.T) {
+		// A served database's URL with its password appears nowhere in what serve prints.
+		dsn := cluster.NewDatabase(t)
+		var stdout, stderr syncBuffer
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan int, 1)
+		go func() {
+			done <- Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, &stdout, &stderr, mapEnv(env))
+		}()
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(stdout.String(), "Junction is running") {
+			require.True(t, time.Now().Before(deadline), "serve starts: %s", stderr.String())
+			time.Sleep(20 * time.Millisecond)
+		}
+		url := strings.Fields(strings.TrimPrefix(stdout.String(), "Junction is running at "))[0]
+		res, err := http.Get(url + "/healthz")
+		require.NoError(t, err)
+		res.Body.Close()
+		cancel()
+		require.Equal(t, 0, <-done)
+		require.Contains(t, stdout.String(), "postgres://junction:xxxxx@")
+		require.NotContains(t, stdout.String()+stderr.String(), cluster.Password())
+	})
 }
