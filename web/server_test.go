@@ -3,7 +3,9 @@ package web_test
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -44,6 +46,7 @@ func testDatabase(tb testing.TB) string {
 // testServer is the console over a real database, served by httptest.
 type testServer struct {
 	*httptest.Server
+	dsn    string // the database's path or URL (with its password), for rawSQL
 	store  *db.DB
 	key    []byte
 	svc    web.Services
@@ -60,10 +63,59 @@ func newTestServerWithLog(tb testing.TB, logs io.Writer, opts ...web.Option) *te
 	tb.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
-	store, err := db.Open(context.Background(), testDatabase(tb), key)
+	dsn := testDatabase(tb)
+	store, err := db.Open(context.Background(), dsn, key)
 	require.NoError(tb, err)
 	tb.Cleanup(func() { store.Close() })
-	return newTestServerOn(tb, store, key, logs, opts...)
+	ts := newTestServerOn(tb, store, key, logs, opts...)
+	ts.dsn = dsn
+	return ts
+}
+
+// rawSQL opens the test server's database directly, on either engine, for tests that read or
+// write its tables as an older release or an operator would. Queries use ? placeholders.
+func (ts *testServer) rawSQL(tb testing.TB) *rawDB {
+	tb.Helper()
+	driver := "sqlite3"
+	dsn := ts.dsn + "?_busy_timeout=5000"
+	if db.IsPostgresURL(ts.dsn) {
+		driver, dsn = "pgx", ts.dsn
+	}
+	conn, err := sql.Open(driver, dsn)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { conn.Close() })
+	return &rawDB{DB: conn, dollar: driver == "pgx"}
+}
+
+// rawDB is a database/sql pool whose queries are written with ? placeholders.
+type rawDB struct {
+	*sql.DB
+	dollar bool
+}
+
+func (r *rawDB) rebind(q string) string {
+	if !r.dollar {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func (r *rawDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return r.DB.ExecContext(ctx, r.rebind(q), args...)
+}
+
+func (r *rawDB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return r.DB.QueryRowContext(ctx, r.rebind(q), args...)
 }
 
 // newTestServerOn serves an open database with the installation key, as one replica of many
