@@ -369,6 +369,42 @@ func TestReplicas(t *testing.T) {
 		}
 	})
 
+	t.Run("GracefulShutdownDrains", func(t *testing.T) {
+		// A request is in flight on B (its body still arriving) when B is told to stop: B
+		// finishes it, then exits 0.
+		body, w := io.Pipe()
+		req, _ := http.NewRequest(http.MethodPost, rs.B.url+"/api/v1/projects", body)
+		req.Header.Set("Authorization", "Bearer "+rs.token)
+		req.Header.Set("Content-Type", "application/json")
+		answer := make(chan int, 1)
+		go func() {
+			res, err := replicaClient.Do(req)
+			if err != nil {
+				answer <- 0
+				return
+			}
+			res.Body.Close()
+			answer <- res.StatusCode
+		}()
+		io.WriteString(w, `{"handle":"drained",`)
+		time.Sleep(300 * time.Millisecond)
+		require.NoError(t, rs.B.cmd.Process.Signal(syscall.SIGTERM))
+		time.Sleep(500 * time.Millisecond)
+		io.WriteString(w, `"name":"Drained"}`)
+		w.Close()
+		require.Equal(t, http.StatusCreated, <-answer, "the request in flight is answered")
+		select {
+		case err := <-rs.B.done:
+			require.NoError(t, err, "B exits 0 after draining")
+		case <-time.After(15 * time.Second):
+			t.Fatal("B did not exit after SIGTERM")
+		}
+		_, err := replicaClient.Get(rs.B.url + "/healthz")
+		require.Error(t, err, "B takes no new connection once stopped")
+		rs.mustAPI(t, rs.A, http.StatusOK, http.MethodGet, "/api/v1/projects/drained", "")
+		rs.restart(t, rs.B)
+	})
+
 	// Last: it kills A (and starts it again for any subtest added after it).
 	t.Run("KillAWhileWriting", func(t *testing.T) {
 		svcID := rs.oauthService(t, "Payouts")
