@@ -10,7 +10,12 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCHTIME ?= 1s
 FUZZTIME  ?= 3s
 
-.PHONY: all run build test fuzz soak vet fmt-check check-unit check-generated generate tools chromium dotenv-readers bench screenshots clean
+# make postgres: a local PostgreSQL for development (trust authentication on 127.0.0.1 only).
+PGDIR    ?= /tmp/junction-dev-postgres
+PGPORT   ?= 5433
+PGRUN     = $(shell [ "$$(id -u)" = 0 ] && echo runuser -u postgres --)
+
+.PHONY: all run build test test-postgres postgresql postgres postgres-stop fuzz soak vet fmt-check check-unit check-generated generate tools chromium dotenv-readers bench screenshots clean
 
 all: build
 
@@ -51,6 +56,36 @@ dotenv-readers:
 			$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; fi
 	@cd testdata/dotenv-readers && { npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund --silent; }
 
+## postgresql: install Debian's postgresql package when initdb is missing (the PostgreSQL
+## tests start a throwaway cluster from it, internal/pgtest)
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+		{ echo "Installing PostgreSQL for the PostgreSQL tests..."; \
+		  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+## test-postgres: the store suite and the HTTP tests on PostgreSQL (a throwaway cluster, or
+## JUNCTION_TEST_POSTGRES); they fail, never skip, when no cluster can start
+test-postgres: tools postgresql
+	JUNCTION_TEST_DB=postgres JUNCTION_SKIP_POSTGRES= $(GO) test -race -tags $(TAGS) -count=1 ./db ./web
+
+## postgres: start a local PostgreSQL for development in PGDIR on 127.0.0.1:PGPORT with a
+## database junction, and print its URL (postgres-stop stops it)
+postgres: postgresql
+	@bin=$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1); \
+		if [ ! -d $(PGDIR)/data ]; then \
+			mkdir -p $(PGDIR) && { [ -z "$(PGRUN)" ] || chown postgres $(PGDIR); } && \
+			$(PGRUN) $$bin/initdb -D $(PGDIR)/data -U junction --auth=trust -E UTF8 --locale=C >/dev/null || exit 1; fi; \
+		$(PGRUN) $$bin/pg_ctl -D $(PGDIR)/data status >/dev/null 2>&1 || \
+			$(PGRUN) $$bin/pg_ctl -D $(PGDIR)/data -l $(PGDIR)/log -w \
+				-o "-p $(PGPORT) -k $(PGDIR) -c listen_addresses=127.0.0.1" start >/dev/null || exit 1; \
+		$(PGRUN) $$bin/psql -h 127.0.0.1 -p $(PGPORT) -U junction -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'junction'" | grep -q 1 || \
+			$(PGRUN) $$bin/createdb -h 127.0.0.1 -p $(PGPORT) -U junction junction; \
+		echo "PostgreSQL is running: JUNCTION_DB='postgres://junction@127.0.0.1:$(PGPORT)/junction?sslmode=disable'"
+
+postgres-stop:
+	@bin=$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1); \
+		$(PGRUN) $$bin/pg_ctl -D $(PGDIR)/data -m fast stop
+
 vet: tools
 	$(GO) vet -tags $(TAGS) ./...
 
@@ -74,10 +109,12 @@ check-generated: tools
 			echo "generated templ code is stale: run 'make generate' and commit"; exit 1; fi; \
 		rm -rf "$$tmp"
 
-## test: vet, format and generated-code checks, unit, integration and browser tests with -race,
+## test: vet, format and generated-code checks, unit, integration and browser tests with -race
+## (the replica tests on PostgreSQL among them), the store and HTTP tests again on PostgreSQL,
 ## then a few seconds of each fuzz target
-test: tools chromium dotenv-readers vet fmt-check check-generated
-	$(GO) test -race -tags $(TAGS) -count=1 ./...
+test: tools chromium dotenv-readers postgresql vet fmt-check check-generated
+	JUNCTION_SKIP_POSTGRES= $(GO) test -race -tags $(TAGS) -count=1 ./...
+	$(MAKE) --no-print-directory test-postgres
 	$(MAKE) --no-print-directory fuzz
 
 ## fuzz: run every fuzz target for FUZZTIME (seeds are committed; longer runs by hand)

@@ -312,7 +312,7 @@ func (im *importer) resolveService(ctx context.Context, ref junction.ChoreoRefer
 	if err != nil {
 		return nil, lineError(ref.Line, err.Error())
 	}
-	query := serviceSelect + ` WHERE s.unlisted = 0 AND ` + visibleTo("s")
+	query := serviceSelect + ` WHERE s.unlisted = FALSE AND ` + visibleTo("s")
 	args := []any{im.user.IsAdmin, im.user.ID}
 	switch parsed.Kind {
 	case junction.KindInternal:

@@ -3,7 +3,6 @@ package db_test
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -86,14 +85,7 @@ func TestCredentials_SealedAndMasked(t *testing.T) {
 	require.Contains(t, spec, "reporter", "user names are in the spec")
 	require.NotContains(t, spec, "ro-pw")
 
-	require.NoError(t, store.Close())
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	wal, err := os.ReadFile(path + "-wal")
-	if !os.IsNotExist(err) {
-		require.NoError(t, err)
-	}
-	require.False(t, bytes.Contains(append(data, wal...), []byte(canary)), "a credential's password is in the raw database file")
+	require.False(t, bytes.Contains(storedBytes(t, store, path), []byte(canary)), "a credential's password is in the raw database")
 
 	store = MustReopenDB(t, path, key)
 	require.Equal(t, canary, openServiceSecrets(t, store, svc.ID)["credential/development/readonly"], "opens after reopening")

@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,6 +140,8 @@ type Tx struct {
 	// write is set on write transactions; envKept when the transaction says it cannot change
 	// a runtime environment (keepEnv).
 	write, envKept bool
+	// lookups is set for PostgreSQL's read-only transactions: see lookupArgs.
+	lookups bool
 }
 
 // BeginTx starts a transaction: on the writer when write is set, else on a reader.
@@ -151,24 +154,45 @@ func (db *DB) BeginTx(ctx context.Context, write bool) (*Tx, error) {
 	if err != nil {
 		return nil, WrapError(fmt.Errorf("begin transaction: %w", err))
 	}
-	return &Tx{tx: tx, db: db, now: db.Now().UTC().Truncate(time.Microsecond), write: write}, nil
+	return &Tx{tx: tx, db: db, now: db.Now().UTC().Truncate(time.Microsecond), write: write,
+		lookups: !write && db.dialect == postgresDialect}, nil
+}
+
+// lookupArgs makes a read of PostgreSQL answer as SQLite's does when an argument holds the
+// NUL character, which PostgreSQL's text cannot: no stored value has one, so nothing
+// matches. U+FFFF, a noncharacter that no stored text holds either, stands in for it. A
+// write with NUL in it is refused instead (WrapError: EINVALID).
+func (tx *Tx) lookupArgs(args []any) []any {
+	if !tx.lookups {
+		return args
+	}
+	copied := false
+	for i, a := range args {
+		if s, ok := a.(string); ok && strings.IndexByte(s, 0) >= 0 {
+			if !copied {
+				args, copied = append([]any(nil), args...), true // the caller's slice stays as it was
+			}
+			args[i] = strings.ReplaceAll(s, "\x00", "\uffff")
+		}
+	}
+	return args
 }
 
 // ExecContext runs a statement in the transaction.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := tx.tx.ExecContext(ctx, tx.db.dialect.rebind(query), args...)
+	res, err := tx.tx.ExecContext(ctx, tx.db.dialect.rebind(query), tx.lookupArgs(args)...)
 	return res, WrapError(err)
 }
 
 // QueryContext runs a query in the transaction.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := tx.tx.QueryContext(ctx, tx.db.dialect.rebind(query), args...)
+	rows, err := tx.tx.QueryContext(ctx, tx.db.dialect.rebind(query), tx.lookupArgs(args)...)
 	return rows, WrapError(err)
 }
 
 // QueryRowContext runs a query that returns at most one row.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *Row {
-	return &Row{row: tx.tx.QueryRowContext(ctx, tx.db.dialect.rebind(query), args...)}
+	return &Row{row: tx.tx.QueryRowContext(ctx, tx.db.dialect.rebind(query), tx.lookupArgs(args)...)}
 }
 
 // Commit commits the transaction.

@@ -26,6 +26,10 @@ type dialect struct {
 	// searchServices answers a catalog query (made safe by searchWords) with the facets.
 	searchServices func(ctx context.Context, tx *Tx, user *junction.User, words []string, fc *facetCounter) ([]*junction.Service, error)
 
+	// searchNameOrder orders the matches of searchServices (column name) by name, as
+	// SQLite's NOCASE does.
+	searchNameOrder string
+
 	// indexService refreshes the search index of one service after its searchable text
 	// changed. SQLite's full-text index follows by triggers.
 	indexService func(ctx context.Context, tx *Tx, id string) error
@@ -39,12 +43,13 @@ type dialect struct {
 }
 
 var sqliteDialect = &dialect{
-	name:           "sqlite",
-	rebind:         func(q string) string { return q },
-	searchServices: searchServicesFTS5,
-	indexService:   func(context.Context, *Tx, string) error { return nil },
-	exclusive:      func(_ context.Context, _ *DB, _ string, fn func() error) error { return fn() },
-	backup:         backupSQLite,
+	name:            "sqlite",
+	rebind:          func(q string) string { return q },
+	searchServices:  searchServicesFTS5,
+	searchNameOrder: "name COLLATE NOCASE",
+	indexService:    func(context.Context, *Tx, string) error { return nil },
+	exclusive:       func(_ context.Context, _ *DB, _ string, fn func() error) error { return fn() },
+	backup:          backupSQLite,
 }
 
 var postgresDialect = &dialect{
@@ -52,9 +57,11 @@ var postgresDialect = &dialect{
 	rebind:         rebindDollar,
 	forUpdate:      " FOR UPDATE",
 	searchServices: searchServicesTSVector,
-	indexService:   indexServiceTSVector,
-	exclusive:      advisoryLock,
-	backup:         refuseBackup,
+	// service_search.sort_key is already folded, under the "C" collation.
+	searchNameOrder: "name",
+	indexService:    indexServiceTSVector,
+	exclusive:       advisoryLock,
+	backup:          refuseBackup,
 }
 
 // IsPostgresURL reports whether a --db value names a PostgreSQL database rather than a

@@ -21,6 +21,8 @@ var (
 	errConstraintConflict = &junction.Error{Code: junction.ECONFLICT, Message: "This conflicts with something that already exists."}
 	errConstraintInvalid  = &junction.Error{Code: junction.EINVALID, Message: "This refers to something that does not exist, or breaks a rule."}
 	errUnavailable        = &junction.Error{Code: junction.EUNAVAILABLE, Message: "The database is unavailable. Try again in a moment."}
+	// PostgreSQL's text cannot hold the NUL character (SQLite's can): refused as bad input.
+	errNULCharacter = &junction.Error{Code: junction.EINVALID, Message: "Text may not contain the NUL character."}
 )
 
 // WrapError turns each driver's constraint and connection failures into the store's errors,
@@ -63,6 +65,8 @@ func classifyDriverError(err error) *junction.Error {
 			return errConstraintConflict
 		case pg.Code == "23503", pg.Code == "23514", pg.Code == "23502": // foreign_key, check, not_null
 			return errConstraintInvalid
+		case pg.Code == "22021", pg.Code == "22P05": // character_not_in_repertoire (NUL), untranslatable_character
+			return errNULCharacter
 		case strings.HasPrefix(pg.Code, "08"), // connection exception
 			pg.Code == "57P01", pg.Code == "57P02", pg.Code == "57P03", // shutdown, crash, starting up
 			pg.Code == "53300": // too many connections

@@ -97,12 +97,11 @@ func linkByEmail(ctx context.Context, tx *Tx, id junction.ProviderIdentity) (*ju
 	user, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		user = &junction.User{Email: id.Email, Name: id.Name, CreatedAt: tx.now}
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, name, password_hash, is_admin, created_at) VALUES (?, ?, '', 0, ?)`,
+		user.ID, err = tx.insertID(ctx, `INSERT INTO users (email, name, password_hash, is_admin, created_at) VALUES (?, ?, '', FALSE, ?)`,
 			user.Email, user.Name, formatTime(tx.now))
 		if err != nil {
 			return nil, fmt.Errorf("create user %q: %w", user.Email, err)
 		}
-		user.ID, _ = res.LastInsertId()
 	} else if err != nil {
 		return nil, fmt.Errorf("find user %q: %w", id.Email, err)
 	}
@@ -205,21 +204,26 @@ func idTokenContext(idHash string) string { return "sessions.id_token " + idHash
 func (s *UserService) SetSessionIDToken(ctx context.Context, sessionID, idToken string) error {
 	idHash := hashSecret(sessionID)
 	sealed := base64.StdEncoding.EncodeToString(s.db.sealer.Seal([]byte(idToken), idTokenContext(idHash)))
-	res, err := s.db.write.ExecContext(ctx, `UPDATE sessions SET id_token = ? WHERE id_hash = ?`, sealed, idHash)
-	if err != nil {
-		return fmt.Errorf("keep ID token: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return junction.Errorf(junction.EUNAUTHORIZED, "Your session has ended. Please sign in again.")
-	}
-	return nil
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv()
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET id_token = ? WHERE id_hash = ?`, sealed, idHash)
+		if err != nil {
+			return fmt.Errorf("keep ID token: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return junction.Errorf(junction.EUNAUTHORIZED, "Your session has ended. Please sign in again.")
+		}
+		return nil
+	})
 }
 
 // SessionIDToken implements junction.UserService.
 func (s *UserService) SessionIDToken(ctx context.Context, sessionID string) (string, error) {
 	idHash := hashSecret(sessionID)
 	var sealed sql.NullString
-	err := s.db.read.QueryRowContext(ctx, `SELECT id_token FROM sessions WHERE id_hash = ?`, idHash).Scan(&sealed)
+	err := s.db.inTx(ctx, false, func(tx *Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT id_token FROM sessions WHERE id_hash = ?`, idHash).Scan(&sealed)
+	})
 	if errors.Is(err, sql.ErrNoRows) || err == nil && !sealed.Valid {
 		return "", nil
 	} else if err != nil {

@@ -32,47 +32,43 @@ func (db *DB) signingKey(ctx context.Context) (*ecdsa.PrivateKey, error) {
 	if db.jwtKey != nil {
 		return db.jwtKey, nil
 	}
-	err := db.inTx(ctx, true, func(tx *Tx) error {
-		tx.keepEnv()
-		var sealed []byte
-		err := tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = 'jwt_signing_key'`).Scan(&sealed)
-		if errors.Is(err, sql.ErrNoRows) {
-			key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-			if err != nil {
-				return err
-			}
-			der, err := x509.MarshalPKCS8PrivateKey(key)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ('jwt_signing_key', ?)`,
-				db.sealer.Seal(der, "settings.jwt_signing_key")); err != nil {
-				return err
-			}
-			db.jwtKey = key
-			return nil
-		} else if err != nil {
-			return err
-		}
-		der, err := db.sealer.Open(sealed, "settings.jwt_signing_key")
+	// Replicas starting at once each make a key, but only the first insert wins
+	// (db.setting): every replica signs with, and publishes, the same key.
+	sealed, err := db.setting(ctx, "jwt_signing_key", func() ([]byte, error) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		parsed, err := x509.ParsePKCS8PrivateKey(der)
+		der, err := x509.MarshalPKCS8PrivateKey(key)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		key, ok := parsed.(*ecdsa.PrivateKey)
-		if !ok {
-			return errors.New("the stored signing key is not an ECDSA key")
-		}
-		db.jwtKey = key
-		return nil
+		return db.sealer.Seal(der, "settings.jwt_signing_key"), nil
 	})
+	if err == nil {
+		db.jwtKey, err = db.openSigningKey(sealed)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
 	return db.jwtKey, nil
+}
+
+// openSigningKey unseals the stored signing key.
+func (db *DB) openSigningKey(sealed []byte) (*ecdsa.PrivateKey, error) {
+	der, err := db.sealer.Open(sealed, "settings.jwt_signing_key")
+	if err != nil {
+		return nil, err
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, err
+	}
+	key, ok := parsed.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, errors.New("the stored signing key is not an ECDSA key")
+	}
+	return key, nil
 }
 
 var b64 = base64.RawURLEncoding

@@ -308,10 +308,11 @@ func searchPage(ctx context.Context, tx *Tx, matches string, args []any, fc *fac
 		pageWhere += ` AND vis = ?`
 		args = append(args, string(f.Visibility))
 	}
-	order := ` ORDER BY score, name COLLATE NOCASE, seq`
+	byName := tx.db.dialect.searchNameOrder
+	order := ` ORDER BY score, ` + byName + `, seq`
 	switch f.EffectiveSort() {
 	case junction.SortName:
-		order = ` ORDER BY name COLLATE NOCASE, seq`
+		order = ` ORDER BY ` + byName + `, seq`
 	case junction.SortNewest:
 		order = ` ORDER BY seq DESC`
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/junction-dev/junction"
 	"github.com/junction-dev/junction/db"
+	"github.com/junction-dev/junction/internal/pgtest"
 	"github.com/junction-dev/junction/views"
 )
 
@@ -33,9 +34,12 @@ type benchCatalog struct {
 
 var (
 	benchCatalogsMu sync.Mutex
-	benchCatalogs   = map[int]*benchCatalog{}
+	benchCatalogs   = map[string]*benchCatalog{}
 	benchDirs       []string
 )
+
+// benchEngines are the engines the catalog benchmarks run on, each in the same run.
+var benchEngines = []string{"sqlite", "postgres"}
 
 // removeBenchCatalogs removes the benchmark catalogs, which outlive single benchmark
 // functions; TestMain calls it.
@@ -51,20 +55,30 @@ func removeBenchCatalogs() {
 // seedBenchCatalog builds (once per process and size) a catalog of n services: 40% internal
 // with every visibility, 45% third-party, 15% databases; names, descriptions and tags drawn
 // from a vocabulary so that a common word matches a fixed share of the catalog.
-func seedBenchCatalog(b *testing.B, n int) *benchCatalog {
+func seedBenchCatalog(b *testing.B, engine string, n int) *benchCatalog {
 	benchCatalogsMu.Lock()
 	defer benchCatalogsMu.Unlock()
-	if c, ok := benchCatalogs[n]; ok {
+	id := fmt.Sprintf("%s/%d", engine, n)
+	if c, ok := benchCatalogs[id]; ok {
 		return c
 	}
-	dir, err := os.MkdirTemp("", "junction-bench-")
-	if err != nil {
-		b.Fatal(err)
+	var dsn string
+	if engine == "postgres" {
+		var err error
+		if dsn, err = pgtest.Require(b).LongLivedDatabase(); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		dir, err := os.MkdirTemp("", "junction-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchDirs = append(benchDirs, dir)
+		dsn = dir + "/bench.db"
 	}
-	benchDirs = append(benchDirs, dir)
 	// Opened without a cleanup: the catalog outlives the benchmark function, which the
 	// testing package calls several times.
-	store, err := db.Open(context.Background(), dir+"/bench.db", RandomKey(b))
+	store, err := db.Open(context.Background(), dsn, RandomKey(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -133,9 +147,15 @@ func seedBenchCatalog(b *testing.B, n int) *benchCatalog {
 			batch = batch[:0]
 		}
 	}
-	b.Logf("seeded %d services in %s", n, time.Since(start).Round(time.Millisecond))
+	if engine == "postgres" {
+		// Fresh statistics, as autovacuum would have after a while.
+		if _, err := store.WritePool().Exec(`ANALYZE`); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("seeded %d services on %s in %s", n, engine, time.Since(start).Round(time.Millisecond))
 	c := &benchCatalog{store: store, services: services, admin: admin, member: member}
-	benchCatalogs[n] = c
+	benchCatalogs[id] = c
 	return c
 }
 
@@ -150,58 +170,68 @@ func timePerOp(b *testing.B, fn func()) time.Duration {
 }
 
 // BenchmarkCatalogSearch measures catalog searches as a project member (who sees project
-// services only of their projects) on 1,000 and on 100,000 services in the same run, and
-// reports both and their ratio (goal: at most 2): a common word ("payments", in about 7% of
-// the catalog, so its matches grow with it) and a specific one ("stripe", 10 services at
-// any size).
+// services only of their projects) on 1,000 and on 100,000 services in the same run, on each
+// engine, and reports both and their ratio (goal: at most 2): a common word ("payments", in
+// about 7% of the catalog, so its matches grow with it) and a specific one ("stripe", 10
+// services at any size).
 func BenchmarkCatalogSearch(b *testing.B) {
-	small, large := seedBenchCatalog(b, 1_000), seedBenchCatalog(b, 100_000)
-	search := func(c *benchCatalog, query string) func() {
-		ctx := ContextAs(b, c.member)
-		return func() {
-			_, _, _, err := c.services.FindServices(ctx, junction.ServiceFilter{Query: query, Page: junction.NewPage(1, junction.DefaultCatalogPerPage)})
-			if err != nil {
-				b.Fatal(err)
+	for _, engine := range benchEngines {
+		b.Run(engine, func(b *testing.B) {
+			small, large := seedBenchCatalog(b, engine, 1_000), seedBenchCatalog(b, engine, 100_000)
+			search := func(c *benchCatalog, query string) func() {
+				ctx := ContextAs(b, c.member)
+				return func() {
+					_, _, _, err := c.services.FindServices(ctx, junction.ServiceFilter{Query: query, Page: junction.NewPage(1, junction.DefaultCatalogPerPage)})
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
 			}
-		}
+			b.ResetTimer()
+			common1k, common100k := timePerOp(b, search(small, "payments")), timePerOp(b, search(large, "payments"))
+			specific1k, specific100k := timePerOp(b, search(small, "stripe")), timePerOp(b, search(large, "stripe"))
+			b.ReportMetric(float64(common1k.Microseconds()), "common_µs_1k")
+			b.ReportMetric(float64(common100k.Microseconds()), "common_µs_100k")
+			b.ReportMetric(float64(common100k)/float64(common1k), "common_ratio")
+			b.ReportMetric(float64(specific1k.Microseconds()), "specific_µs_1k")
+			b.ReportMetric(float64(specific100k.Microseconds()), "specific_µs_100k")
+			b.ReportMetric(float64(specific100k)/float64(specific1k), "specific_ratio")
+		})
 	}
-	b.ResetTimer()
-	common1k, common100k := timePerOp(b, search(small, "payments")), timePerOp(b, search(large, "payments"))
-	specific1k, specific100k := timePerOp(b, search(small, "stripe")), timePerOp(b, search(large, "stripe"))
-	b.ReportMetric(float64(common1k.Microseconds()), "common_µs_1k")
-	b.ReportMetric(float64(common100k.Microseconds()), "common_µs_100k")
-	b.ReportMetric(float64(common100k)/float64(common1k), "common_ratio")
-	b.ReportMetric(float64(specific1k.Microseconds()), "specific_µs_1k")
-	b.ReportMetric(float64(specific100k.Microseconds()), "specific_µs_100k")
-	b.ReportMetric(float64(specific100k)/float64(specific1k), "specific_ratio")
 }
 
-// BenchmarkCatalogPage measures the server time of the catalog page at 100,000 services:
-// the search with facets, the register check and rendering the page, with no query (the
-// first page a person sees) and with a prefix query.
+// BenchmarkCatalogPage measures the server time of the catalog page at 100,000 services on
+// each engine: the search with facets, the register check and rendering the page, with no
+// query (the first page a person sees), a prefix query, a specific and a common word, each
+// against the same page at 1,000 services (the baseline of the same run).
 func BenchmarkCatalogPage(b *testing.B) {
-	c := seedBenchCatalog(b, 100_000)
-	ctx := ContextAs(b, c.member)
-	page := func(query string) func() {
-		return func() {
-			f := junction.ServiceFilter{Query: query, Page: junction.NewPage(1, junction.DefaultCatalogPerPage)}
-			services, total, facets, err := c.services.FindServices(ctx, f)
-			if err != nil {
-				b.Fatal(err)
+	for _, engine := range benchEngines {
+		b.Run(engine, func(b *testing.B) {
+			small, large := seedBenchCatalog(b, engine, 1_000), seedBenchCatalog(b, engine, 100_000)
+			page := func(c *benchCatalog, query string) func() {
+				ctx := ContextAs(b, c.member)
+				return func() {
+					f := junction.ServiceFilter{Query: query, Page: junction.NewPage(1, junction.DefaultCatalogPerPage)}
+					services, total, facets, err := c.services.FindServices(ctx, f)
+					if err != nil {
+						b.Fatal(err)
+					}
+					canRegister, err := c.services.CanRegisterServices(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					v := views.CatalogView{Filter: f, Services: services, Total: total, Facets: facets, CanRegister: canRegister}
+					if err := views.ServicesPage(views.Page{Title: "Services", User: c.member}, v).Render(context.Background(), io.Discard); err != nil {
+						b.Fatal(err)
+					}
+				}
 			}
-			canRegister, err := c.services.CanRegisterServices(ctx)
-			if err != nil {
-				b.Fatal(err)
+			b.ResetTimer()
+			for _, q := range []struct{ name, query string }{{"all", ""}, {"prefix", "pay"}, {"stripe", "stripe"}, {"payments", "payments"}} {
+				base, at100k := timePerOp(b, page(small, q.query)), timePerOp(b, page(large, q.query))
+				b.ReportMetric(float64(at100k.Microseconds()), "µs_"+q.name)
+				b.ReportMetric(float64(at100k)/float64(base), q.name+"_vs_1k")
 			}
-			v := views.CatalogView{Filter: f, Services: services, Total: total, Facets: facets, CanRegister: canRegister}
-			if err := views.ServicesPage(views.Page{Title: "Services", User: c.member}, v).Render(context.Background(), io.Discard); err != nil {
-				b.Fatal(err)
-			}
-		}
+		})
 	}
-	b.ResetTimer()
-	all := timePerOp(b, page(""))
-	prefix := timePerOp(b, page("pay"))
-	b.ReportMetric(float64(all.Microseconds()), "µs_all")
-	b.ReportMetric(float64(prefix.Microseconds()), "µs_prefix")
 }

@@ -314,25 +314,29 @@ func TestAuthorizationMatrix(t *testing.T) {
 	checks := 0
 	for _, r := range rows {
 		for _, group := range [][]int{{rAnon, rOther, rViewer, rDev}, {rAdmin}} {
-			f := newAuthzFixture(t)
-			r := r
-			for key, id := range f.ids {
-				r.path = strings.ReplaceAll(r.path, "{"+key+"}", id)
-			}
-			for _, role := range group {
-				status, body := f.do(t, r, role)
-				checks++
-				if status != r.status[role] {
-					mismatches = append(mismatches, r.route+" as "+roleNames[role]+": got "+strconv.Itoa(status)+", want "+strconv.Itoa(r.status[role]))
+			// A subtest per fixture, so that its database is closed (and on PostgreSQL reused)
+			// as soon as the route is checked rather than when the whole matrix ends.
+			t.Run(r.route, func(t *testing.T) {
+				f := newAuthzFixture(t)
+				r := r
+				for key, id := range f.ids {
+					r.path = strings.ReplaceAll(r.path, "{"+key+"}", id)
 				}
-				if role == rViewer || role == rOther || role == rAnon {
-					for _, secret := range f.secrets {
-						if strings.Contains(body, secret) {
-							mismatches = append(mismatches, r.route+" as "+roleNames[role]+": answer holds a secret")
+				for _, role := range group {
+					status, body := f.do(t, r, role)
+					checks++
+					if status != r.status[role] {
+						mismatches = append(mismatches, r.route+" as "+roleNames[role]+": got "+strconv.Itoa(status)+", want "+strconv.Itoa(r.status[role]))
+					}
+					if role == rViewer || role == rOther || role == rAnon {
+						for _, secret := range f.secrets {
+							if strings.Contains(body, secret) {
+								mismatches = append(mismatches, r.route+" as "+roleNames[role]+": answer holds a secret")
+							}
 						}
 					}
 				}
-			}
+			})
 		}
 	}
 	require.Empty(t, mismatches, "%d of %d checks", len(mismatches), checks)

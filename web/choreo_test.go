@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"database/sql"
 	"io"
 	"net/http"
 	"net/url"
@@ -53,10 +52,8 @@ func envNamesOf(m map[string]string) map[string]bool {
 // older Junction could, writing the database directly.
 func (f *connectionFixture) legacyRename(t *testing.T, id, name string) {
 	t.Helper()
-	conn, err := sql.Open("sqlite3", f.store.Path()+"?_busy_timeout=5000")
-	require.NoError(t, err)
-	defer conn.Close()
-	_, err = conn.ExecContext(t.Context(), `UPDATE connections SET name = ? WHERE id = ?`, name, id)
+	conn := f.rawSQL(t)
+	_, err := conn.ExecContext(t.Context(), `UPDATE connections SET name = ? WHERE id = ?`, name, id)
 	require.NoError(t, err)
 }
 

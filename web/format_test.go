@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"database/sql"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -172,9 +171,7 @@ func TestExportFormats(t *testing.T) {
 	viewer.mustLogin("vic@example.com")
 	reveals := func(t *testing.T, email string) int {
 		t.Helper()
-		conn, err := sql.Open("sqlite3", f.store.Path()+"?mode=ro")
-		require.NoError(t, err)
-		defer conn.Close()
+		conn := f.rawSQL(t)
 		var n int
 		require.NoError(t, conn.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM audit_log WHERE action = 'env.reveal' AND actor = ?`, email).Scan(&n))
 		return n

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -281,9 +280,7 @@ func TestEnvAPI(t *testing.T) {
 	require.Equal(t, "AC-live", body["LIVE_SID"])
 
 	t.Run("Audited", func(t *testing.T) {
-		conn, err := sql.Open("sqlite3", f.store.Path()+"?mode=ro")
-		require.NoError(t, err)
-		defer conn.Close()
+		conn := f.rawSQL(t)
 		var n int
 		require.NoError(t, conn.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM audit_log WHERE action = 'env.reveal' AND actor = 'ada@example.com'`).Scan(&n))
 		require.Equal(t, 2, n)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net"
 	"sync"
 	"time"
@@ -15,7 +16,13 @@ import (
 // burst of attempts and then one more every few seconds. Keying on the pair keeps one
 // attacker from locking everybody behind the same proxy out; a looser limit per address
 // bounds how many pairs (and so how much memory) one client can make.
+//
+// With a SignInCounter (the database's, Services.SignInLimits) the attempts are counted
+// there, so that every replica on the database shares one count; without one, in memory.
 type signInLimiter struct {
+	name   string // keeps the two limiters' keys apart in a shared counter
+	shared SignInCounter
+
 	mu      sync.Mutex
 	entries map[string]*limiterEntry
 	every   time.Duration
@@ -28,12 +35,26 @@ type limiterEntry struct {
 	lastSeen time.Time
 }
 
-func newSignInLimiter(every time.Duration, burst int) *signInLimiter {
-	return &signInLimiter{entries: map[string]*limiterEntry{}, every: every, burst: burst}
+// SignInCounter counts sign-in attempts for every process that shares it: a token bucket per
+// key of at most burst attempts that gains one every interval. db.SignInLimits is one.
+type SignInCounter interface {
+	Allow(ctx context.Context, key string, now time.Time, every time.Duration, burst int) (bool, error)
 }
 
-// allow reports whether one more attempt for key may go ahead now.
-func (l *signInLimiter) allow(key string, now time.Time) bool {
+func newSignInLimiter(name string, shared SignInCounter, every time.Duration, burst int) *signInLimiter {
+	return &signInLimiter{name: name, shared: shared, entries: map[string]*limiterEntry{}, every: every, burst: burst}
+}
+
+// allow reports whether one more attempt for key may go ahead now. An error means the
+// shared counter could not be reached.
+func (l *signInLimiter) allow(ctx context.Context, key string, now time.Time) (bool, error) {
+	if l.shared != nil {
+		return l.shared.Allow(ctx, l.name+"\x00"+key, now, l.every, l.burst)
+	}
+	return l.allowLocal(key, now), nil
+}
+
+func (l *signInLimiter) allowLocal(key string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Sub(l.lastGC) > time.Minute {
@@ -60,7 +81,14 @@ func (s *Server) limitSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 		host := clientHost(c)
 		key := host + "\x00" + junction.NormalizeEmail(c.FormValue("email"))
 		now := time.Now()
-		if !s.signInsByAddr.allow(host, now) || !s.signIns.allow(key, now) {
+		ctx := c.Request().Context()
+		ok, err := s.signInsByAddr.allow(ctx, host, now)
+		if err == nil && ok {
+			ok, err = s.signIns.allow(ctx, key, now)
+		}
+		if err != nil {
+			return err
+		} else if !ok {
 			c.Response().Header().Set("Retry-After", "60")
 			return &junction.Error{Code: junction.ETOOMANY, Message: "Too many sign-in attempts. Wait a minute and try again."}
 		}
@@ -72,8 +100,10 @@ func (s *Server) limitSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 // there is no e-mail to key on, and the provider limits its own password attempts.
 func (s *Server) limitProviderSignIn(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		host := clientHost(c)
-		if !s.signInsByAddr.allow(host, time.Now()) {
+		ok, err := s.signInsByAddr.allow(c.Request().Context(), clientHost(c), time.Now())
+		if err != nil {
+			return err
+		} else if !ok {
 			c.Response().Header().Set("Retry-After", "60")
 			return &junction.Error{Code: junction.ETOOMANY, Message: "Too many sign-in attempts. Wait a minute and try again."}
 		}

@@ -37,6 +37,11 @@ type Services struct {
 	Audit        junction.AuditLog
 	// DBStats, when set, reports the database pools in /metrics.
 	DBStats func() (write, read sql.DBStats)
+	// Ping, when set, tells /healthz whether the database answers.
+	Ping func(ctx context.Context) error
+	// SignInLimits, when set, counts sign-in attempts for every replica on the database;
+	// without it each process counts its own.
+	SignInLimits SignInCounter
 }
 
 // Server is the console's HTTP server.
@@ -87,8 +92,8 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 		services: services,
 		logger:   logger,
 		// Ten attempts at once, then one every six seconds, per client and e-mail.
-		signIns:       newSignInLimiter(6*time.Second, 10),
-		signInsByAddr: newSignInLimiter(time.Second, 60),
+		signIns:       newSignInLimiter("pair", services.SignInLimits, 6*time.Second, 10),
+		signInsByAddr: newSignInLimiter("addr", services.SignInLimits, time.Second, 60),
 		metrics:       newMetrics(services.DBStats),
 		draining:      make(chan struct{}),
 	}
@@ -122,9 +127,9 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 // routes is the route table.
 func (s *Server) routes(h *handlers.Handler) {
 	e := s.echo
-	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/healthz", s.healthz)
 	e.GET("/metrics", s.metrics.handler())
-	e.HEAD("/healthz", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
+	e.HEAD("/healthz", s.healthz)
 	e.GET(static.Prefix+"*", echo.WrapHandler(static.Handler()))
 	e.GET("/login", h.LoginPage)
 	e.POST("/login", h.Login, s.limitSignIn)
@@ -239,6 +244,28 @@ func (s *Server) routes(h *handlers.Handler) {
 	api.GET("/projects/:p/components/:c/runtime-tokens", h.APIRuntimeTokens)
 	api.POST("/projects/:p/components/:c/runtime-tokens", h.APICreateRuntimeToken)
 	api.DELETE("/projects/:p/components/:c/runtime-tokens/:id", h.APIRevokeRuntimeToken)
+}
+
+// healthTimeout bounds how long /healthz waits for the database.
+const healthTimeout = 2 * time.Second
+
+// healthz answers 200 "ok" when the database answers, else 503 with one line saying so, so
+// that a load balancer takes a replica that lost its database out of rotation.
+func (s *Server) healthz(c echo.Context) error {
+	status, body := http.StatusOK, "ok"
+	if s.services.Ping != nil {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), healthTimeout)
+		err := s.services.Ping(ctx)
+		cancel()
+		if err != nil {
+			status, body = http.StatusServiceUnavailable, "database unavailable"
+			s.logger.Warn("health check: the database does not answer", "err", err)
+		}
+	}
+	if c.Request().Method == http.MethodHead {
+		return c.NoContent(status)
+	}
+	return c.String(status, body)
 }
 
 // Routes lists the registered routes, for tests that must cover every one.

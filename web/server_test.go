@@ -3,7 +3,9 @@ package web_test
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -44,6 +46,7 @@ func testDatabase(tb testing.TB) string {
 // testServer is the console over a real database, served by httptest.
 type testServer struct {
 	*httptest.Server
+	dsn    string // the database's path or URL (with its password), for rawSQL
 	store  *db.DB
 	key    []byte
 	svc    web.Services
@@ -60,10 +63,59 @@ func newTestServerWithLog(tb testing.TB, logs io.Writer, opts ...web.Option) *te
 	tb.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
-	store, err := db.Open(context.Background(), testDatabase(tb), key)
+	dsn := testDatabase(tb)
+	store, err := db.Open(context.Background(), dsn, key)
 	require.NoError(tb, err)
 	tb.Cleanup(func() { store.Close() })
-	return newTestServerOn(tb, store, key, logs, opts...)
+	ts := newTestServerOn(tb, store, key, logs, opts...)
+	ts.dsn = dsn
+	return ts
+}
+
+// rawSQL opens the test server's database directly, on either engine, for tests that read or
+// write its tables as an older release or an operator would. Queries use ? placeholders.
+func (ts *testServer) rawSQL(tb testing.TB) *rawDB {
+	tb.Helper()
+	driver := "sqlite3"
+	dsn := ts.dsn + "?_busy_timeout=5000"
+	if db.IsPostgresURL(ts.dsn) {
+		driver, dsn = "pgx", ts.dsn
+	}
+	conn, err := sql.Open(driver, dsn)
+	require.NoError(tb, err)
+	tb.Cleanup(func() { conn.Close() })
+	return &rawDB{DB: conn, dollar: driver == "pgx"}
+}
+
+// rawDB is a database/sql pool whose queries are written with ? placeholders.
+type rawDB struct {
+	*sql.DB
+	dollar bool
+}
+
+func (r *rawDB) rebind(q string) string {
+	if !r.dollar {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func (r *rawDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return r.DB.ExecContext(ctx, r.rebind(q), args...)
+}
+
+func (r *rawDB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return r.DB.QueryRowContext(ctx, r.rebind(q), args...)
 }
 
 // newTestServerOn serves an open database with the installation key, as one replica of many
@@ -82,6 +134,8 @@ func newTestServerOn(tb testing.TB, store *db.DB, key []byte, logs io.Writer, op
 		Connections:  conns,
 		Mappings:     db.NewMappingService(store, conns),
 		Audit:        db.NewAuditService(store),
+		Ping:         store.Ping,
+		SignInLimits: db.NewSignInLimits(store),
 	}
 	server := web.NewServer(svc, db.DeriveKey(key, "hash"), db.DeriveKey(key, "block"), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), opts...)
 	ts := &testServer{Server: httptest.NewServer(server), store: store, key: key, svc: svc, server: server}
@@ -802,6 +856,48 @@ func TestSignInRateLimit(t *testing.T) {
 	ts.createUser(t, "bob@example.com", false)
 	res, _ = b.login("bob@example.com", testPassword)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+}
+
+// TestSignInRateLimitAcrossReplicas: the attempts are counted in the database, so two
+// servers on it (two replicas behind a load balancer) share one allowance.
+func TestSignInRateLimitAcrossReplicas(t *testing.T) {
+	a := newTestServer(t)
+	b := newTestServerOn(t, a.store, a.key, io.Discard)
+	a.createUser(t, "ada@example.com", false)
+	onA, onB := a.browser(t), b.browser(t)
+	for i := range 10 {
+		on := onA
+		if i%2 == 1 {
+			on = onB
+		}
+		res, _ := on.login("ada@example.com", "wrong password")
+		require.Equal(t, http.StatusUnauthorized, res.StatusCode, "attempt %d", i+1)
+	}
+	for _, on := range []*browser{onA, onB} {
+		res, _ := on.login("ada@example.com", testPassword)
+		require.Equal(t, http.StatusTooManyRequests, res.StatusCode, "both replicas count the ten attempts")
+	}
+}
+
+func TestHealthzAnswers503WithoutDatabase(t *testing.T) {
+	ts := newTestServer(t)
+	res, err := http.Get(ts.URL + "/healthz")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+
+	require.NoError(t, ts.store.Close())
+	res, err = http.Get(ts.URL + "/healthz")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	require.Equal(t, "database unavailable", string(body))
+	req, _ := http.NewRequest(http.MethodHead, ts.URL+"/healthz", nil)
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
 }
 
 func TestAPIDeleteProjectAnswersProject(t *testing.T) {

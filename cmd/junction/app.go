@@ -82,6 +82,8 @@ func services(store *db.DB, passwordCost int) web.Services {
 		Mappings:     db.NewMappingService(store, conns),
 		Audit:        db.NewAuditService(store),
 		DBStats:      store.Stats,
+		Ping:         store.Ping,
+		SignInLimits: db.NewSignInLimits(store),
 	}
 }
 
@@ -94,15 +96,21 @@ func OpenApp(ctx context.Context, cfg Config) (*App, error) {
 	}
 	app := &App{DB: store, Services: services(store, cfg.PasswordCost)}
 	app.connections = app.Services.Connections.(*db.ConnectionService)
-	if err := app.bootstrapAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+	// Replicas starting at once take turns (an advisory lock on PostgreSQL), so that the
+	// first admin and the demo are created once and the others find them.
+	if err := store.Exclusive(ctx, "bootstrap", func() error {
+		if err := app.bootstrapAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+			return err
+		}
+		if cfg.Demo {
+			if app.DemoAdded, err = SeedDemo(ctx, app.Services); err != nil {
+				return fmt.Errorf("seed demo data: %w", err)
+			}
+		}
+		return nil
+	}); err != nil {
 		store.Close()
 		return nil, err
-	}
-	if cfg.Demo {
-		if app.DemoAdded, err = SeedDemo(ctx, app.Services); err != nil {
-			store.Close()
-			return nil, fmt.Errorf("seed demo data: %w", err)
-		}
 	}
 	var opts []web.Option
 	var provider *web.OIDCProvider

@@ -133,6 +133,23 @@ func (c *Cluster) NewDatabase(tb testing.TB) string {
 	return c.URL(name)
 }
 
+// LongLivedDatabase returns the URL of a new database with Junction's schema that lives until
+// Main ends, for benchmarks whose data outlives one benchmark function.
+func (c *Cluster) LongLivedDatabase() (string, error) {
+	c.templateOnce.Do(func() { c.templateErr = c.makeTemplate() })
+	if c.templateErr != nil {
+		return "", c.templateErr
+	}
+	name := fmt.Sprintf("junction_bench_%d_%d", os.Getpid(), c.databases.Add(1))
+	if _, err := c.admin.ExecContext(context.Background(), `CREATE DATABASE `+name+` TEMPLATE `+c.template); err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.free = append(c.free, name) // dropped by Main on a server of JUNCTION_TEST_POSTGRES
+	c.mu.Unlock()
+	return c.URL(name), nil
+}
+
 // NewEmptyDatabase creates a database without any schema, dropped when tb ends, and returns
 // its URL: for tests of the migrations themselves.
 func (c *Cluster) NewEmptyDatabase(tb testing.TB) string {
