@@ -254,6 +254,8 @@ func TestReplicas(t *testing.T) {
 		require.Equal(t, "Shop (B)", got["name"])
 	})
 
+	t.Run("RuntimeChangesOnAServedByB", rs.runtimeChangesServedByB)
+
 	t.Run("SessionFromAWorksOnB", func(t *testing.T) {
 		jar, _ := cookiejar.New(nil)
 		client := &http.Client{Jar: jar, Timeout: 30 * time.Second,
