@@ -548,7 +548,8 @@ func startServe(t *testing.T, env map[string]string, args ...string) *runningSer
 		}
 	})
 
-	deadline := time.After(10 * time.Second)
+	// A bound, not a timing assert: seeding the demo under -race on a busy machine is slow.
+	deadline := time.After(60 * time.Second)
 	for {
 		if m := runningAt.FindStringSubmatch(s.stdout.String()); m != nil {
 			s.url = m[1]
