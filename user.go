@@ -59,9 +59,14 @@ func ValidateNewUser(email, password string) error {
 
 // Token is a personal access token. Only its SHA-256 hash is stored; the secret is shown once.
 type Token struct {
-	ID         int64      `json:"id"`
-	UserID     int64      `json:"-"`
-	Name       string     `json:"name"`
+	ID     int64  `json:"id"`
+	UserID int64  `json:"-"`
+	Name   string `json:"name"`
+	// Prefix is the start of the secret (e.g. "jct_ab12"); empty for older tokens.
+	Prefix string `json:"prefix"`
+	// CreatedBy is the e-mail of who created the token in the console; "" when it was
+	// created on the command line (junction token create).
+	CreatedBy  string     `json:"created_by"`
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 }

@@ -51,7 +51,8 @@ func (h *Handler) ComponentPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderComponent(c, http.StatusOK, p, comp, views.ComponentForm{Name: comp.Name, Type: comp.Type})
+	return h.renderComponentWith(c, http.StatusOK, p, comp, views.ComponentForm{Name: comp.Name, Type: comp.Type},
+		views.RuntimeTokensView{New: h.Sessions.TakeToken(c, componentPath(p.Handle, comp.Handle))})
 }
 
 // UpdateComponent handles the component settings form: POST /projects/:p/components/:c.
@@ -176,6 +177,7 @@ func (h *Handler) renderComponentWith(c echo.Context, status int, p *junction.Pr
 		return err
 	}
 	runtime.Tokens, runtime.Environments = tokens, envs
+	runtime.ServerURL, runtime.CanCreate = h.serverURL(c), p.Role.CanWrite()
 	endpoints, err := h.Services.FindComponentServices(ctx, p.Handle, comp.Handle)
 	if err != nil {
 		return err

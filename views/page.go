@@ -32,6 +32,14 @@ type Flash struct {
 	Message string
 }
 
+// NewToken is a token just created, carried once from the form's redirect to the page that
+// shows it (a one-time flash in the encrypted session cookie), never shown again.
+type NewToken struct {
+	Name        string `json:"name"`
+	Secret      string `json:"secret"`
+	Environment string `json:"environment,omitempty"`
+}
+
 // CSRFFieldName is the form field that carries the CSRF token.
 const CSRFFieldName = "csrf_token"
 

@@ -88,18 +88,27 @@ func services(store *db.DB, passwordCost int) web.Services {
 // OpenApp opens the database, creates the first admin or the demo data when asked, and
 // binds the listener. The caller runs App.Server.Serve and then Close.
 func OpenApp(ctx context.Context, cfg Config) (*App, error) {
+	// Bind first: a start that fails on the address (in use, say) must leave no new database
+	// or key file behind.
+	ln, err := web.ListenTCP(cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
 	store, key, err := openDB(ctx, cfg.DBPath, cfg.SecretKey)
 	if err != nil {
+		ln.Close()
 		return nil, err
 	}
 	app := &App{DB: store, Services: services(store, cfg.PasswordCost)}
 	app.connections = app.Services.Connections.(*db.ConnectionService)
 	if err := app.bootstrapAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+		ln.Close()
 		store.Close()
 		return nil, err
 	}
 	if cfg.Demo {
 		if app.DemoAdded, err = SeedDemo(ctx, app.Services); err != nil {
+			ln.Close()
 			store.Close()
 			return nil, fmt.Errorf("seed demo data: %w", err)
 		}
@@ -113,13 +122,13 @@ func OpenApp(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.PasswordLoginOff {
 		opts = append(opts, web.WithPasswordLogin(false))
 	}
+	publicURL := strings.TrimSuffix(cfg.PublicURL, "/")
+	if publicURL != "" {
+		opts = append(opts, web.WithPublicURL(publicURL))
+	}
 	app.Server = web.NewServer(app.Services,
 		db.DeriveKey(key, "junction session hash v1"), db.DeriveKey(key, "junction session block v1"), cfg.Logger, opts...)
-	if err := app.Server.Listen(cfg.Addr); err != nil {
-		store.Close()
-		return nil, err
-	}
-	publicURL := strings.TrimSuffix(cfg.PublicURL, "/")
+	app.Server.UseListener(ln)
 	if publicURL == "" {
 		publicURL = app.Server.URL()
 	}
