@@ -763,7 +763,6 @@ func TestAccountTokens(t *testing.T) {
 	require.Equal(t, secret[:8], tokens[0].Prefix)
 	require.Equal(t, "ada@example.com", tokens[0].CreatedBy)
 
-
 	status, me := ts.api(t, http.MethodGet, "/api/v1/me", secret, "")
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, "ada@example.com", me["email"])
