@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -153,12 +154,24 @@ func (h *Handler) CreateRuntimeTokenForm(c echo.Context) error {
 	ctx := c.Request().Context()
 	token, secret, err := h.Mappings.IssueRuntimeToken(ctx, c.Param("p"), c.Param("c"),
 		junction.RuntimeTokenRequest{Environment: c.FormValue("environment"), Name: c.FormValue("name")})
-	if err != nil {
+	page := componentPath(c.Param("p"), c.Param("c"))
+	if isFormError(err) {
+		h.Sessions.Flash(c, "error", formErrorLine(err))
+		return h.redirect(c, page+"#runtime-heading", "")
+	} else if err != nil {
 		return err
 	}
-	page := componentPath(c.Param("p"), c.Param("c"))
 	h.Sessions.FlashToken(c, page, views.NewToken{Name: token.Name, Secret: secret, Environment: token.Environment})
 	return h.redirect(c, page+"#runtime-heading", "")
+}
+
+// formErrorLine is an error of a small inline form as one line for a flash message.
+func formErrorLine(err error) string {
+	msg := junction.ErrorMessage(err)
+	for _, field := range slices.Sorted(maps.Keys(junction.ErrorFields(err))) {
+		msg += " " + junction.ErrorFields(err)[field]
+	}
+	return msg
 }
 
 // componentPath is the page of a component.

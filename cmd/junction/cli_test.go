@@ -764,11 +764,20 @@ func TestServeAddressInUse(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var stdout, stderr syncBuffer
-	code := Run(ctx, []string{"serve", "--addr", ln.Addr().String(), "--db", tempDB(t)}, &stdout, &stderr, mapEnv(nil))
+	dbPath := tempDB(t)
+	code := Run(ctx, []string{"serve", "--addr", ln.Addr().String(), "--db", dbPath}, &stdout, &stderr, mapEnv(nil))
 	if code != exitFailure {
 		t.Fatalf("exit code = %d, want 1\nstdout: %s\nstderr: %s", code, &stdout, &stderr)
 	}
 	requireOneErrorLine(t, stderr.String())
+	// The address is checked before anything is created.
+	entries, err := os.ReadDir(filepath.Dir(dbPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("a failed start left %s behind", e.Name())
+	}
 }
 
 func TestServeAdminFromEnvironment(t *testing.T) {
