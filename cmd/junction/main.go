@@ -70,11 +70,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	err := dispatch(ctx, args, stdout, stderr, getenv)
 	var ue *usageError
 	var exit *exitCodeError
+	var help *helpError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &exit):
 		return exit.code
+	case errors.As(err, &help):
+		fmt.Fprint(stdout, help.text)
+		return exitOK
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -98,11 +102,17 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	case "migrate":
 		return runMigrate(ctx, args, stdout, getenv)
 	case "user":
+		if len(args) > 0 && isHelpFlag(args[0]) {
+			return runUserCreate(ctx, args, stdout, getenv)
+		}
 		if len(args) == 0 || args[0] != "create" {
 			return &usageError{"usage: junction user create --email E --password P [--admin]"}
 		}
 		return runUserCreate(ctx, args[1:], stdout, getenv)
 	case "token":
+		if len(args) > 0 && isHelpFlag(args[0]) {
+			return runTokenCreate(ctx, args, stdout, getenv)
+		}
 		if len(args) == 0 || args[0] != "create" {
 			return &usageError{"usage: junction token create --email E [--name N]"}
 		}
@@ -113,6 +123,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return runEnv(ctx, args, stdout, getenv)
 	case "run":
 		return runRun(ctx, args, stdout, stderr, getenv)
+	case "version", "--version":
+		return runVersion(args, stdout)
 	case "help", "-h", "--help":
 		return flag.ErrHelp
 	}
@@ -129,7 +141,7 @@ func newFlagSet(name string) *flag.FlagSet {
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return commandHelp(fs)
 		}
 		return &usageError{fmt.Sprintf("%s: %v", fs.Name(), err)}
 	}
@@ -288,7 +300,7 @@ func runBackup(ctx context.Context, args []string, stdout io.Writer, getenv func
 	dbPath := fs.String("db", envOr(getenv, "JUNCTION_DB", "junction.db"), "SQLite database file or PostgreSQL URL")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return commandHelp(fs)
 		}
 		return &usageError{fmt.Sprintf("backup: %v", err)}
 	}

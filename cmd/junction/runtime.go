@@ -131,7 +131,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	server, token := runtimeFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return commandHelp(fs)
 		}
 		return &usageError{fmt.Sprintf("run: %v", err)}
 	}
