@@ -43,7 +43,9 @@ Commands:
                                           print a component's environment (runtime token)
   run [--server URL] [--token T] -- CMD ARGS…
                                           run CMD with that environment added
+  version                                 print the version, commit and build date
 
+'junction COMMAND --help' prints that command's flags and their defaults.
 --db F is a SQLite file (default junction.db) or a PostgreSQL URL, postgres://…
 
 Environment: JUNCTION_ADDR, JUNCTION_DB, JUNCTION_SECRET_KEY, JUNCTION_PUBLIC_URL,
