@@ -60,7 +60,13 @@ type Connection struct {
 	Role Role `json:"-"`
 	// Revealed tells whether secret values are in clear.
 	Revealed bool `json:"-"`
+	// ProjectName and ComponentName are the display names of Project and Component.
+	ProjectName   string `json:"-"`
+	ComponentName string `json:"-"`
 }
+
+// CanWrite says whether the caller may change, rotate or delete the connection.
+func (c *Connection) CanWrite() bool { return c.Role.CanWrite() }
 
 // ServiceRef names the service of a connection.
 type ServiceRef struct {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -141,6 +142,27 @@ func (h *Handler) connectionView(c echo.Context, reveal bool) (views.ConnectionV
 	if conn.Role.CanWrite() {
 		_, err := h.Connections.SharedWith(c.Request().Context(), conn.ID)
 		v.Rotatable = err == nil
+	}
+	// The snippets use the names each mapping component gives the parameters.
+	for _, pc := range mappedBy {
+		project, component, _ := strings.Cut(pc, "/")
+		mappings, err := h.Mappings.FindMappings(c.Request().Context(), project, component)
+		if err != nil {
+			return views.ConnectionView{}, err
+		}
+		names := map[string]string{}
+		for _, m := range mappings {
+			if m.ConnectionID == conn.ID {
+				names[m.Parameter] = m.Env
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		if pc == c.QueryParam("component") {
+			v.UsageIndex = len(v.Usage)
+		}
+		v.Usage = append(v.Usage, views.UsageNames{Component: pc, Names: names})
 	}
 	return v, nil
 }

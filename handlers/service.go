@@ -63,6 +63,14 @@ func catalogFilter(c echo.Context, defaultPerPage int) (junction.ServiceFilter, 
 // gets only the part of the page that changes.
 func (h *Handler) ServicesPage(c echo.Context) error {
 	ctx := c.Request().Context()
+	// The address keeps only the parameters that say something: a form submitted with empty
+	// fields (?q=twil&kind=&sort=) is redirected to its canonical URL, or for htmx pushed as it.
+	if canonical, ok := withoutEmptyParams(c.Request().URL); !ok {
+		if c.Request().Header.Get("HX-Request") != "true" {
+			return c.Redirect(http.StatusSeeOther, canonical)
+		}
+		c.Response().Header().Set("HX-Push-Url", canonical)
+	}
 	// A hand-edited URL with a bad filter shows the catalog without that filter.
 	f, err := catalogFilter(c, junction.DefaultCatalogPerPage)
 	if err != nil && junction.ErrorCode(err) != junction.EINVALID {
@@ -82,6 +90,34 @@ func (h *Handler) ServicesPage(c echo.Context) error {
 		return render(c, http.StatusOK, views.Catalog(v))
 	}
 	return render(c, http.StatusOK, views.ServicesPage(h.page(c, "Services", "services"), v))
+}
+
+// withoutEmptyParams returns the request's path and query without empty parameters, and
+// whether there were none to drop.
+func withoutEmptyParams(u *url.URL) (string, bool) {
+	if u.RawQuery == "" {
+		return u.Path, true
+	}
+	q := u.Query()
+	clean := true
+	for name, values := range q {
+		kept := slices.DeleteFunc(slices.Clone(values), func(v string) bool { return strings.TrimSpace(v) == "" })
+		if len(kept) != len(values) {
+			clean = false
+		}
+		if len(kept) == 0 {
+			delete(q, name)
+		} else {
+			q[name] = kept
+		}
+	}
+	if clean {
+		return u.RequestURI(), true
+	}
+	if len(q) == 0 {
+		return u.Path, false
+	}
+	return u.Path + "?" + q.Encode(), false
 }
 
 func (h *Handler) environmentNames(c echo.Context) ([]string, error) {

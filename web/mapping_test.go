@@ -533,3 +533,34 @@ func TestRuntimeTokenFormShowsTokenOnce(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, "no 405 on the form target")
 	require.Equal(t, page, res.Header.Get("Location"))
 }
+
+// TestConnectionSnippetsUseMappedNames: the connection page's snippets read the names the
+// components map, with a picker when several do.
+func TestConnectionSnippetsUseMappedNames(t *testing.T) {
+	f := newMappingFixture(t)
+	b := f.browser(t)
+	b.mustLogin("ada@example.com")
+	page := "/connections/" + f.twilioID
+
+	_, body := b.get(page)
+	require.Contains(t, body, "No component maps this connection yet")
+	require.Contains(t, body, `os.Getenv(&#34;TWILIO_SERVICEURL&#34;)`)
+
+	f.mustPut(t, "orders", f.twilioID, f.twilioMap)
+	_, body = b.get(page)
+	require.Contains(t, body, `twilioURL := os.Getenv(&#34;TWILIO_URL&#34;)`)
+	require.Contains(t, body, `const twilioUrl = process.env.TWILIO_URL;`)
+	require.Contains(t, body, `twilio_url = os.environ[&#34;TWILIO_URL&#34;]`)
+	require.NotContains(t, body, "TWILIO_SERVICEURL")
+	require.NotContains(t, body, `data-testid="usage-picker"`)
+
+	f.create(t, "/api/v1/projects/shop/components", f.admin, `{"handle":"billing","name":"Billing","type":"service"}`)
+	f.mustPut(t, "billing", f.twilioID, map[string]string{"ServiceURL": "SMS_URL", "AccountSID": "SMS_SID", "AuthToken": "SMS_TOKEN"})
+	_, body = b.get(page)
+	require.Contains(t, body, `data-testid="usage-picker"`)
+	require.Contains(t, body, `?component=shop%2Fbilling`)
+	_, body = b.get(page + "?component=shop/billing")
+	require.Contains(t, body, `smsURL := os.Getenv(&#34;SMS_URL&#34;)`)
+	require.Contains(t, body, `curl &#34;$SMS_URL&#34;`)
+	require.NotContains(t, body, "os.Getenv(&#34;TWILIO_URL")
+}
