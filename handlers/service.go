@@ -151,23 +151,36 @@ func (h *Handler) ServicePage(c echo.Context) error {
 	writable := slices.DeleteFunc(projects, func(p *junction.Project) bool {
 		return !p.Role.CanWrite() || svc.ConnectableFrom(p.Handle) != nil
 	})
+	components := map[string][]*junction.Component{}
+	for _, p := range writable {
+		list, _, err := h.Components.FindComponents(ctx, p.Handle, junction.NewPage(1, junction.MaxPerPage))
+		if err != nil {
+			return err
+		}
+		components[p.Handle] = list
+	}
 	consumers, err := h.Connections.FindConsumers(ctx, svc.ID)
 	if err != nil {
 		return err
 	}
-	v := views.ServiceView{Service: svc, Environments: envs, Projects: writable, Consumers: consumers}
+	v := views.ServiceView{Service: svc, Environments: envs, Projects: writable, Components: components, Consumers: consumers}
 	return render(c, http.StatusOK, views.ServicePage(h.page(c, svc.DisplayName(), "services"), v))
 }
 
 // ConnectService is the Connect entry point of a service page: GET /services/:id/connect
-// sends the user to the new connection form of the chosen project.
+// sends the user to the new connection form of the chosen project (?project=P), or of one
+// of its components (?project=P&component=C, or the form's ?target=P/C).
 func (h *Handler) ConnectService(c echo.Context) error {
 	ctx := c.Request().Context()
 	svc, err := h.Services.FindService(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	p, err := h.Projects.FindProject(ctx, c.QueryParam("project"))
+	project, component := c.QueryParam("project"), c.QueryParam("component")
+	if target := c.QueryParam("target"); target != "" {
+		project, component, _ = strings.Cut(target, "/")
+	}
+	p, err := h.Projects.FindProject(ctx, project)
 	if err != nil {
 		return err
 	}
@@ -176,6 +189,13 @@ func (h *Handler) ConnectService(c echo.Context) error {
 	}
 	if err := svc.ConnectableFrom(p.Handle); err != nil {
 		return err
+	}
+	if component != "" {
+		comp, err := h.Components.FindComponent(ctx, p.Handle, component)
+		if err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, componentPath(p.Handle, comp.Handle)+"/connections/new?service="+url.QueryEscape(svc.ID))
 	}
 	return c.Redirect(http.StatusSeeOther, "/projects/"+url.PathEscape(p.Handle)+"/connections/new?service="+url.QueryEscape(svc.ID))
 }
