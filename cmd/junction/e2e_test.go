@@ -654,7 +654,7 @@ func TestBrowserConnections(t *testing.T) {
 			chromedp.Navigate(base+"/services?q=sendgrid"),
 			chromedp.Click(chromedp.CSS(`.service-name`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=connect-form]`)),
-			chromedp.SetValue(chromedp.CSS(`#connect-project`), "shop"),
+			chromedp.SetValue(chromedp.CSS(`#connect-target`), "shop"),
 			chromedp.Click(chromedp.CSS(`[data-testid=connect]`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=connection-form]`)),
 			chromedp.SetValue(chromedp.CSS(`#conn-name`), "newsletter"),
