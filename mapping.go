@@ -199,6 +199,9 @@ type RuntimeToken struct {
 	LastUsedAt  *time.Time `json:"last_used_at"`
 	// CanRevoke says whether the caller may revoke the token.
 	CanRevoke bool `json:"-"`
+	// Activity is the number of fetches with the token per hour over the last 7 days,
+	// oldest first (the component page's sparkline).
+	Activity []int64 `json:"-"`
 }
 
 // RuntimeTokenRequest is what creating a runtime token takes.

@@ -97,7 +97,10 @@ func (s *MappingService) FindRuntimeTokens(ctx context.Context, project, compone
 			t.CreatedAt, t.FirstUsedAt, t.LastUsedAt = parseTime(created), parseNullTime(first), parseNullTime(last)
 			list = append(list, &t)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return s.fillRuntimeActivity(ctx, tx, c.ID, list)
 	})
 	return list, err
 }
@@ -138,6 +141,7 @@ func (s *MappingService) RuntimeEnv(ctx context.Context, token string) ([]juncti
 			return nil, err
 		}
 	}
+	s.CountRuntimeFetch(entry.tokenID)
 	// Recording every use would make each fetch a write; a minute's precision is enough.
 	now := s.db.Now().UTC()
 	if now.Sub(entry.lastUsed) >= time.Minute && s.claimUse(hash, entry.generation, now) {

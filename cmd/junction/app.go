@@ -46,6 +46,10 @@ type App struct {
 	DemoAdded bool
 
 	connections *db.ConnectionService // its TokenURL is known once the server listens
+	// stopFlusher ends the runtime activity flusher, which flushes once more; flushed is
+	// closed when it has.
+	stopFlusher context.CancelFunc
+	flushed     chan struct{}
 }
 
 // openDB loads the key and opens the database, applying migrations.
@@ -129,6 +133,19 @@ func OpenApp(ctx context.Context, cfg Config) (*App, error) {
 	app.Server = web.NewServer(app.Services,
 		db.DeriveKey(key, "junction session hash v1"), db.DeriveKey(key, "junction session block v1"), cfg.Logger, opts...)
 	app.Server.UseListener(ln)
+	// Runtime fetches are counted in memory and written once a minute, never per fetch.
+	flushCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	app.stopFlusher, app.flushed = stop, make(chan struct{})
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	go func() {
+		defer close(app.flushed)
+		app.Services.Mappings.(*db.MappingService).RunRuntimeActivityFlusher(flushCtx, time.Minute, func(err error) {
+			logger.Error("runtime activity", "err", err)
+		})
+	}()
 	if publicURL == "" {
 		publicURL = app.Server.URL()
 	}
@@ -193,9 +210,16 @@ func (a *App) bootstrapAdmin(ctx context.Context, email, password string) error 
 	return nil
 }
 
-// Close closes the server's listener and the database.
+// Close closes the server's listener, writes the runtime activity counted since the last
+// flush, and closes the database.
 func (a *App) Close() error {
-	return errors.Join(a.Server.Close(), a.DB.Close())
+	err := a.Server.Close()
+	if a.stopFlusher != nil {
+		a.stopFlusher()
+		<-a.flushed
+		a.stopFlusher = nil
+	}
+	return errors.Join(err, a.DB.Close())
 }
 
 // describe renders an error as one line for the terminal, field messages included.
