@@ -82,15 +82,36 @@ func jsVar(env string) string {
 	return camel(env, func(word string) string { return strings.ToUpper(word[:1]) + word[1:] })
 }
 
+// suffixInitialisms end words of the suggested names (SERVICEURL, TOKENURL, ACCOUNTSID)
+// and are split off, so that they read as words of their own (serviceURL, service_url).
+var suffixInitialisms = []string{"url", "uri", "sid"}
+
+// words splits an upper-case snake name into lower-case words.
+func words(env string) []string {
+	var out []string
+	for _, w := range strings.Split(strings.ToLower(env), "_") {
+		if w == "" {
+			continue
+		}
+		split := false
+		for _, suffix := range suffixInitialisms {
+			if len(w) > len(suffix)+2 && strings.HasSuffix(w, suffix) {
+				out = append(out, strings.TrimSuffix(w, suffix), suffix)
+				split = true
+				break
+			}
+		}
+		if !split {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // camel joins the words of an upper-case snake name: the first lower-case, the others as
 // title gives them. A Go initialism that starts the name stays lower-case (apiKey).
 func camel(env string, title func(string) string) string {
-	var words []string
-	for _, w := range strings.Split(strings.ToLower(env), "_") {
-		if w != "" {
-			words = append(words, w)
-		}
-	}
+	words := words(env)
 	if len(words) == 0 {
 		return "value"
 	}
@@ -106,7 +127,7 @@ func camel(env string, title func(string) string) string {
 
 // pyVar turns an environment variable name into a Python identifier: STRIPE_URL -> stripe_url.
 func pyVar(env string) string {
-	v := strings.Trim(strings.ToLower(env), "_")
+	v := strings.Join(words(env), "_")
 	if v == "" {
 		return "value"
 	}

@@ -10,10 +10,12 @@ import (
 func TestSnippetIdentifiers(t *testing.T) {
 	for _, tt := range []struct{ env, goName, js, py string }{
 		{"STRIPE_URL", "stripeURL", "stripeUrl", "stripe_url"},
-		{"TWILIO_ACCOUNTSID", "twilioAccountsid", "twilioAccountsid", "twilio_accountsid"},
+		{"TWILIO_ACCOUNTSID", "twilioAccountSID", "twilioAccountSid", "twilio_account_sid"},
+		{"IDENTITY_SERVICEURL", "identityServiceURL", "identityServiceUrl", "identity_service_url"},
+		{"PAID_URL", "paidURL", "paidUrl", "paid_url"},
 		{"ORDERS_API_KEY", "ordersAPIKey", "ordersApiKey", "orders_api_key"},
 		{"API_KEY", "apiKey", "apiKey", "api_key"},
-		{"DB__HOST_", "dbHost", "dbHost", "db__host"},
+		{"DB__HOST_", "dbHost", "dbHost", "db_host"},
 		{"_2FA_SECRET", "v2faSecret", "v2faSecret", "v2fa_secret"},
 	} {
 		if got := goVar(tt.env); got != tt.goName {

@@ -118,7 +118,7 @@ func TestBrowserRoughEdges(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=snippet-go]`)),
 		)
 		require.Contains(t, b.text(t, `[data-testid=snippet-go]`), `authServiceURL := os.Getenv("AUTH_SERVICEURL")`)
-		require.Contains(t, b.text(t, `[data-testid=snippet-go]`), `clientcredentials.Config{ClientID: authConsumerkey`)
+		require.Contains(t, b.text(t, `[data-testid=snippet-go]`), `clientcredentials.Config{ClientID: authConsumerkey, ClientSecret: authConsumersecret, TokenURL: authTokenURL}`)
 		b.noConsoleErrors(t)
 	})
 
