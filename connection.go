@@ -63,10 +63,12 @@ type Connection struct {
 	// ProjectName and ComponentName are the display names of Project and Component.
 	ProjectName   string `json:"-"`
 	ComponentName string `json:"-"`
+	// CanEdit says whether the caller may change or delete the connection and reveal its
+	// secrets; Rotatable whether the caller may rotate its generated secret (an OAuth
+	// application's or an API key). The store sets both.
+	CanEdit   bool `json:"-"`
+	Rotatable bool `json:"-"`
 }
-
-// CanWrite says whether the caller may change, rotate or delete the connection.
-func (c *Connection) CanWrite() bool { return c.Role.CanWrite() }
 
 // ServiceRef names the service of a connection.
 type ServiceRef struct {

@@ -24,6 +24,12 @@ type User struct {
 // CanManageUsers reports whether the user may list and add users: admins only.
 func (u *User) CanManageUsers() bool { return u != nil && u.IsAdmin }
 
+// CanCreateProjects reports whether the user may create projects: admins.
+func (u *User) CanCreateProjects() bool { return u != nil && u.IsAdmin }
+
+// CanAddEnvironments reports whether the user may add environments: admins.
+func (u *User) CanAddEnvironments() bool { return u != nil && u.IsAdmin }
+
 // NormalizeEmail trims and lower-cases an e-mail address so that lookups are
 // case-insensitive.
 func NormalizeEmail(email string) string {

@@ -173,6 +173,9 @@ func (s *ConnectionService) build(ctx context.Context, tx *Tx, r *connectionRow,
 	}
 	c.Parameters = junction.BuildParameters(svc, envs, chosen, creds, s.TokenURL)
 	c.Role, c.Revealed = role, true
+	c.CanEdit = role.CanWrite()
+	// A generated secret: the OAuth application's, or the API key of an api-key service.
+	c.Rotatable = c.CanEdit && (r.appID.Valid || svc.Kind == junction.KindInternal && svc.Security == junction.SecurityAPIKey)
 	if !reveal {
 		c.Mask()
 	}

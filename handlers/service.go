@@ -149,7 +149,7 @@ func (h *Handler) ServicePage(c echo.Context) error {
 	}
 	// The Connect entry point offers the projects that may connect to this service.
 	writable := slices.DeleteFunc(projects, func(p *junction.Project) bool {
-		return !p.Role.CanWrite() || svc.ConnectableFrom(p.Handle) != nil
+		return !p.Can.Write || svc.ConnectableFrom(p.Handle) != nil
 	})
 	components := map[string][]*junction.Component{}
 	for _, p := range writable {
@@ -184,7 +184,7 @@ func (h *Handler) ConnectService(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !p.Role.CanWrite() {
+	if !p.Can.Write {
 		return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot create connections in project %q.", p.Handle)
 	}
 	if err := svc.ConnectableFrom(p.Handle); err != nil {
@@ -598,7 +598,7 @@ func (h *Handler) writableComponent(c echo.Context) (*junction.Project, *junctio
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if !p.Role.CanWrite() {
+	if !p.Can.Write {
 		return nil, nil, nil, junction.Errorf(junction.EFORBIDDEN, "Viewers cannot publish endpoints.")
 	}
 	envs, err := h.environmentNames(c)

@@ -1046,7 +1046,7 @@ func ConnectionPage(p Page, v ConnectionView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.Connection.Role.CanWrite() {
+			if v.Connection.CanEdit {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 82, "<section aria-labelledby=\"settings-heading\"><h2 id=\"settings-heading\">Settings</h2><article class=\"form-card\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

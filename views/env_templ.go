@@ -392,7 +392,7 @@ func MappingForm(p Page, v EnvView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if len(v.Connections) > 0 && v.Project.Role.CanWrite() {
+		if len(v.Connections) > 0 && v.Project.Can.Write {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<button type=\"submit\" data-testid=\"save-mappings\">Save mappings</button>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -947,7 +947,7 @@ func envPreview(p Page, v EnvView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if v.Project.Role.CanWrite() {
+		if v.Project.Can.Write {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, "<a href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -65,7 +65,7 @@ func ProjectsPage(p Page, projects []*junction.Project, total int, page junction
 					}()
 				}
 				ctx = templ.InitializeContext(ctx)
-				if p.User.IsAdmin {
+				if p.User.CanCreateProjects() {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<a href=\"/projects/new\" role=\"button\" data-testid=\"new-project\">New project</a>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -123,7 +123,7 @@ func ProjectsPage(p Page, projects []*junction.Project, total int, page junction
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-				} else if p.User.IsAdmin {
+				} else if p.User.CanCreateProjects() {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<p><strong>No projects yet.</strong></p><p>Create a project for a product or team; its components share its connections.</p><a href=\"/projects/new\" role=\"button\">Create the first project</a>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -639,7 +639,7 @@ func ProjectPage(p Page, v ProjectView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.Project.Role.CanWrite() {
+			if v.Project.Can.Write {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<a href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -765,7 +765,7 @@ func ProjectPage(p Page, v ProjectView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.Project.Role.CanWrite() {
+			if v.Project.Can.Write {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "<a href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -807,7 +807,7 @@ func ProjectPage(p Page, v ProjectView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.Project.Role.CanWrite() {
+			if v.Project.Can.Write {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 63, "<section aria-labelledby=\"settings-heading\"><h2 id=\"settings-heading\">Settings</h2><article class=\"form-card\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -854,7 +854,7 @@ func ProjectPage(p Page, v ProjectView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.Project.Role.CanManage() {
+			if v.Project.Can.Manage {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 68, "<article class=\"danger-zone form-card\"><h3>Delete project</h3><p>Deleting <strong>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -948,7 +948,7 @@ func membersSection(p Page, v ProjectView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.Project.Role.CanManage() {
+			if v.Project.Can.Manage {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 76, "<th scope=\"col\"><span class=\"visually-hidden\">Actions</span></th>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -976,7 +976,7 @@ func membersSection(p Page, v ProjectView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if v.Project.Role.CanManage() {
+				if v.Project.Can.Manage {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 80, "<td><form method=\"post\" action=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -1126,7 +1126,7 @@ func membersSection(p Page, v ProjectView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if v.Project.Role.CanManage() {
+		if v.Project.Can.Manage {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 95, "<article class=\"form-card\"><h3>Add a member</h3><form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

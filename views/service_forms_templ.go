@@ -1482,7 +1482,7 @@ func componentEndpoints(project *junction.Project, c *junction.Component, servic
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if project.Role.CanWrite() {
+		if project.Can.Write {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 113, "<a href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1515,7 +1515,7 @@ func componentEndpoints(project *junction.Project, c *junction.Component, servic
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if project.Role.CanWrite() {
+			if project.Can.Write {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 118, "<th scope=\"col\"><span class=\"visually-hidden\">Actions</span></th>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -1610,7 +1610,7 @@ func componentEndpoints(project *junction.Project, c *junction.Component, servic
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if project.Role.CanWrite() {
+				if project.Can.Write {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 129, "<td class=\"row-actions\"><a href=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
