@@ -200,3 +200,12 @@ func activityFixtureB(tb testing.TB) (*db.MappingService, []string) {
 	require.NoError(tb, err)
 	return mappings, []string{token}
 }
+
+// BenchmarkCountRuntimeFetchSerial is the counter alone from one goroutine: no contention.
+func BenchmarkCountRuntimeFetchSerial(b *testing.B) {
+	mappings, _ := activityFixtureB(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		mappings.CountRuntimeFetch(1)
+	}
+}
