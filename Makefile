@@ -28,9 +28,15 @@ tools:
 generate: tools
 	$(GO) tool templ generate -path views
 
-## build: build bin/junction
+# What `junction version` prints; outside a git checkout the version is "dev".
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)
+
+## build: build bin/junction (version, commit and build date go in with -ldflags)
 build: tools
-	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/junction
+	$(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/junction
 
 ## run: build and start the console with demo data
 run: build

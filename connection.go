@@ -60,6 +60,14 @@ type Connection struct {
 	Role Role `json:"-"`
 	// Revealed tells whether secret values are in clear.
 	Revealed bool `json:"-"`
+	// ProjectName and ComponentName are the display names of Project and Component.
+	ProjectName   string `json:"-"`
+	ComponentName string `json:"-"`
+	// CanEdit says whether the caller may change or delete the connection and reveal its
+	// secrets; Rotatable whether the caller may rotate its generated secret (an OAuth
+	// application's or an API key). The store sets both.
+	CanEdit   bool `json:"-"`
+	Rotatable bool `json:"-"`
 }
 
 // ServiceRef names the service of a connection.

@@ -185,11 +185,47 @@ type ImportMapping struct {
 // RuntimeToken lets a component fetch its variables for one environment at run time. Only
 // its hash is stored; the secret is shown once.
 type RuntimeToken struct {
-	ID          int64      `json:"id"`
-	Environment string     `json:"environment"`
+	ID          int64  `json:"id"`
+	Environment string `json:"environment"`
+	// Name tells tokens apart; it defaults to "<component>-<environment>".
+	Name string `json:"name"`
+	// Prefix is the start of the secret (e.g. "jrt_ab12"), to recognise a token without
+	// being able to use it; empty for tokens made before prefixes were kept.
+	Prefix string `json:"prefix"`
+	// CreatedBy is the e-mail of the user who created the token, "" if unknown.
+	CreatedBy   string     `json:"created_by"`
 	CreatedAt   time.Time  `json:"created_at"`
 	FirstUsedAt *time.Time `json:"first_used_at"`
 	LastUsedAt  *time.Time `json:"last_used_at"`
+	// CanRevoke says whether the caller may revoke the token.
+	CanRevoke bool `json:"-"`
+	// Activity is the number of fetches with the token per hour over the last 7 days,
+	// oldest first (the component page's sparkline).
+	Activity []int64 `json:"-"`
+}
+
+// RuntimeTokenRequest is what creating a runtime token takes.
+type RuntimeTokenRequest struct {
+	Environment string `json:"environment"`
+	// Name is optional; empty gives the default name.
+	Name string `json:"name"`
+}
+
+// MaxTokenName is the longest name a token may have.
+const MaxTokenName = 100
+
+// TokenPrefixLength is how many characters of a secret after its kind prefix are kept to
+// recognise it: too few to guess the rest.
+const TokenPrefixLength = 4
+
+// SecretPrefix is the part of a token secret that is kept and shown: its kind prefix and
+// TokenPrefixLength more characters.
+func SecretPrefix(kind, secret string) string {
+	n := len(kind) + TokenPrefixLength
+	if len(secret) < n {
+		return ""
+	}
+	return secret[:n]
 }
 
 // RuntimeTokenPrefix starts every runtime token.
@@ -221,6 +257,9 @@ type MappingService interface {
 	ImportComponentYAML(ctx context.Context, project, component string, imp *ChoreoImport, dryRun bool) ([]ImportStep, error)
 
 	CreateRuntimeToken(ctx context.Context, project, component, environment string) (*RuntimeToken, string, error)
+	// IssueRuntimeToken is CreateRuntimeToken with a name (and whatever else a request
+	// may carry later).
+	IssueRuntimeToken(ctx context.Context, project, component string, req RuntimeTokenRequest) (*RuntimeToken, string, error)
 	FindRuntimeTokens(ctx context.Context, project, component string) ([]*RuntimeToken, error)
 	RevokeRuntimeToken(ctx context.Context, project, component string, id int64) error
 	// RuntimeEnv returns the variables of the token's component and environment with

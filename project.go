@@ -46,7 +46,21 @@ type Project struct {
 
 	// Role is the caller's effective role in this project (admin for organization admins).
 	Role Role `json:"role"`
+	// Can is what the caller may do in the project, as the store loaded it: pages read it
+	// rather than apply rules of their own.
+	Can ProjectCan `json:"-"`
 }
+
+// ProjectCan is what the caller may do in a project.
+type ProjectCan struct {
+	// Write: add components, connections, mappings, runtime tokens; change settings.
+	Write bool
+	// Manage: members, and deleting the project.
+	Manage bool
+}
+
+// ProjectCanFor is what a role allows in a project.
+func ProjectCanFor(r Role) ProjectCan { return ProjectCan{Write: r.CanWrite(), Manage: r.CanManage()} }
 
 // Validate checks a project's fields. An empty handle is derived from the name first.
 func (p *Project) Validate() error {

@@ -24,6 +24,12 @@ type User struct {
 // CanManageUsers reports whether the user may list and add users: admins only.
 func (u *User) CanManageUsers() bool { return u != nil && u.IsAdmin }
 
+// CanCreateProjects reports whether the user may create projects: admins.
+func (u *User) CanCreateProjects() bool { return u != nil && u.IsAdmin }
+
+// CanAddEnvironments reports whether the user may add environments: admins.
+func (u *User) CanAddEnvironments() bool { return u != nil && u.IsAdmin }
+
 // NormalizeEmail trims and lower-cases an e-mail address so that lookups are
 // case-insensitive.
 func NormalizeEmail(email string) string {
@@ -59,9 +65,14 @@ func ValidateNewUser(email, password string) error {
 
 // Token is a personal access token. Only its SHA-256 hash is stored; the secret is shown once.
 type Token struct {
-	ID         int64      `json:"id"`
-	UserID     int64      `json:"-"`
-	Name       string     `json:"name"`
+	ID     int64  `json:"id"`
+	UserID int64  `json:"-"`
+	Name   string `json:"name"`
+	// Prefix is the start of the secret (e.g. "jct_ab12"); empty for older tokens.
+	Prefix string `json:"prefix"`
+	// CreatedBy is the e-mail of who created the token in the console; "" when it was
+	// created on the command line (junction token create).
+	CreatedBy  string     `json:"created_by"`
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 }

@@ -39,14 +39,16 @@ type connectionRow struct {
 }
 
 const connectionSelect = `SELECT c.id, c.name, c.description, c.scope, p.handle, COALESCE(k.handle, ''),
-	c.service_id, c.endpoints, c.credentials, c.created_at, c.updated_at, c.project_id, c.component_id, c.oauth_app_id
+	c.service_id, c.endpoints, c.credentials, c.created_at, c.updated_at, c.project_id, c.component_id, c.oauth_app_id,
+	p.name, COALESCE(k.name, '')
 	FROM connections c JOIN projects p ON p.id = c.project_id LEFT JOIN components k ON k.id = c.component_id`
 
 func scanConnection(row interface{ Scan(...any) error }) (*connectionRow, error) {
 	var r connectionRow
 	var endpoints, credentials, created, updated string
 	if err := row.Scan(&r.c.ID, &r.c.Name, &r.c.Description, &r.c.Scope, &r.c.Project, &r.c.Component,
-		&r.c.Service.ID, &endpoints, &credentials, &created, &updated, &r.projectID, &r.componentID, &r.appID); err != nil {
+		&r.c.Service.ID, &endpoints, &credentials, &created, &updated, &r.projectID, &r.componentID, &r.appID,
+		&r.c.ProjectName, &r.c.ComponentName); err != nil {
 		return nil, err
 	}
 	r.c.CreatedAt, r.c.UpdatedAt = parseTime(created), parseTime(updated)
@@ -171,6 +173,9 @@ func (s *ConnectionService) build(ctx context.Context, tx *Tx, r *connectionRow,
 	}
 	c.Parameters = junction.BuildParameters(svc, envs, chosen, creds, s.TokenURL)
 	c.Role, c.Revealed = role, true
+	c.CanEdit = role.CanWrite()
+	// A generated secret: the OAuth application's, or the API key of an api-key service.
+	c.Rotatable = c.CanEdit && (r.appID.Valid || svc.Kind == junction.KindInternal && svc.Security == junction.SecurityAPIKey)
 	if !reveal {
 		c.Mask()
 	}

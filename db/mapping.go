@@ -21,13 +21,17 @@ type MappingService struct {
 	// never served.
 	runtimeMu sync.RWMutex
 	runtime   map[string]*runtimeEntry
+
+	// activity counts runtime fetches per token and hour (see runtime_activity.go); nil
+	// counts nothing.
+	activity *runtimeActivity
 }
 
 var _ junction.MappingService = (*MappingService)(nil)
 
 // NewMappingService returns a MappingService over db, building parameters as connections do.
 func NewMappingService(db *DB, connections *ConnectionService) *MappingService {
-	return &MappingService{db: db, connections: connections, runtime: map[string]*runtimeEntry{}}
+	return &MappingService{db: db, connections: connections, runtime: map[string]*runtimeEntry{}, activity: &runtimeActivity{}}
 }
 
 // component finds a component the caller may see, with the caller's project role.

@@ -50,6 +50,7 @@ func scanProject(row interface{ Scan(...any) error }, user *junction.User) (*jun
 	if user.IsAdmin {
 		p.Role = junction.RoleAdmin
 	}
+	p.Can = junction.ProjectCanFor(p.Role)
 	return &p, nil
 }
 
@@ -187,6 +188,7 @@ func (s *ProjectService) CreateProject(ctx context.Context, p *junction.Project)
 		}
 		p.ID = id
 		p.CreatedAt, p.UpdatedAt, p.Role, p.Components = tx.now, tx.now, junction.RoleAdmin, 0
+		p.Can = junction.ProjectCanFor(p.Role)
 		return nil
 	})
 }

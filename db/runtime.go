@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -30,12 +31,24 @@ type runtimeEntry struct {
 }
 
 // CreateRuntimeToken implements junction.MappingService.
-func (s *MappingService) CreateRuntimeToken(ctx context.Context, project, component, environment string) (token *junction.RuntimeToken, secret string, err error) {
+func (s *MappingService) CreateRuntimeToken(ctx context.Context, project, component, environment string) (*junction.RuntimeToken, string, error) {
+	return s.IssueRuntimeToken(ctx, project, component, junction.RuntimeTokenRequest{Environment: environment})
+}
+
+// IssueRuntimeToken implements junction.MappingService.
+func (s *MappingService) IssueRuntimeToken(ctx context.Context, project, component string, req junction.RuntimeTokenRequest) (token *junction.RuntimeToken, secret string, err error) {
+	environment := req.Environment
+	name := strings.TrimSpace(req.Name)
+	if len(name) > junction.MaxTokenName {
+		return nil, "", &junction.Error{Code: junction.EINVALID, Message: "Token name is too long.",
+			Fields: map[string]string{"name": fmt.Sprintf("Use at most %d characters.", junction.MaxTokenName)}}
+	}
 	user, err := caller(ctx)
 	if err != nil {
 		return nil, "", err
 	}
 	err = s.db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv() // a new token is not cached anywhere yet
 		p, c, err := s.component(ctx, tx, project, component)
 		if err != nil {
 			return err
@@ -50,13 +63,18 @@ func (s *MappingService) CreateRuntimeToken(ctx context.Context, project, compon
 		if !slices.Contains(envs, environment) {
 			return errUnknownEnvironment(environment, envs)
 		}
+		if name == "" {
+			name = c.Handle + "-" + environment
+		}
 		secret = junction.RuntimeTokenPrefix + randomString(24)
-		id, err := tx.insertID(ctx, `INSERT INTO runtime_tokens (component_id, environment, token_hash, created_by, created_at) VALUES (?, ?, ?, ?, ?)`,
-			c.ID, environment, hashSecret(secret), user.ID, formatTime(tx.now))
+		prefix := junction.SecretPrefix(junction.RuntimeTokenPrefix, secret)
+		id, err := tx.insertID(ctx, `INSERT INTO runtime_tokens (component_id, environment, token_hash, created_by, created_at, name, prefix) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, environment, hashSecret(secret), user.ID, formatTime(tx.now), name, prefix)
 		if err != nil {
 			return err
 		}
-		token = &junction.RuntimeToken{ID: id, Environment: environment, CreatedAt: tx.now}
+		token = &junction.RuntimeToken{ID: id, Environment: environment, Name: name, Prefix: prefix, CreatedBy: user.Email,
+			CreatedAt: tx.now, CanRevoke: true}
 		return nil
 	})
 	if err != nil {
@@ -68,27 +86,31 @@ func (s *MappingService) CreateRuntimeToken(ctx context.Context, project, compon
 // FindRuntimeTokens implements junction.MappingService.
 func (s *MappingService) FindRuntimeTokens(ctx context.Context, project, component string) (list []*junction.RuntimeToken, err error) {
 	err = s.db.inTx(ctx, false, func(tx *Tx) error {
-		_, c, err := s.component(ctx, tx, project, component)
+		p, c, err := s.component(ctx, tx, project, component)
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, environment, created_at, first_used_at, last_used_at FROM runtime_tokens WHERE component_id = ? ORDER BY id DESC`, c.ID)
+		rows, err := tx.QueryContext(ctx, `SELECT t.id, t.environment, t.created_at, t.first_used_at, t.last_used_at, t.name, t.prefix, COALESCE(u.email, '')
+			FROM runtime_tokens t LEFT JOIN users u ON u.id = t.created_by WHERE t.component_id = ? ORDER BY t.id DESC`, c.ID)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		list = []*junction.RuntimeToken{}
 		for rows.Next() {
-			var t junction.RuntimeToken
+			t := junction.RuntimeToken{CanRevoke: p.Role.CanWrite()}
 			var created string
 			var first, last sql.NullString
-			if err := rows.Scan(&t.ID, &t.Environment, &created, &first, &last); err != nil {
+			if err := rows.Scan(&t.ID, &t.Environment, &created, &first, &last, &t.Name, &t.Prefix, &t.CreatedBy); err != nil {
 				return err
 			}
 			t.CreatedAt, t.FirstUsedAt, t.LastUsedAt = parseTime(created), parseNullTime(first), parseNullTime(last)
 			list = append(list, &t)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return s.fillRuntimeActivity(ctx, tx, c.ID, list)
 	})
 	return list, err
 }
@@ -160,6 +182,7 @@ func (s *MappingService) runtimeEntry(ctx context.Context, token string) (*runti
 			return nil, err
 		}
 	}
+	s.CountRuntimeFetch(entry.tokenID)
 	// Recording every use would make each fetch a write; a minute's precision is enough.
 	now := s.db.Now().UTC()
 	if entry.claimUse(now) {

@@ -164,18 +164,24 @@ func (s *UserService) Authenticate(ctx context.Context, email, password string) 
 // CreateToken implements junction.UserService.
 func (s *UserService) CreateToken(ctx context.Context, userID int64, name string) (*junction.Token, string, error) {
 	name = strings.TrimSpace(name)
-	if name == "" {
-		name = "token"
-	} else if len(name) > 100 {
+	if len(name) > junction.MaxTokenName {
 		return nil, "", &junction.Error{Code: junction.EINVALID, Message: "Token name is too long.",
-			Fields: map[string]string{"name": "Use at most 100 characters."}}
+			Fields: map[string]string{"name": fmt.Sprintf("Use at most %d characters.", junction.MaxTokenName)}}
 	}
 	secret := TokenPrefix + randomString(20)
-	token := &junction.Token{UserID: userID, Name: name}
+	token := &junction.Token{UserID: userID, Name: name, Prefix: junction.SecretPrefix(TokenPrefix, secret)}
+	// The console's user created it; without one in ctx it comes from the command line.
+	var createdBy any
+	if user := junction.UserFromContext(ctx); user != nil {
+		createdBy, token.CreatedBy = user.ID, user.Email
+	}
 	err := s.db.inTx(ctx, true, func(tx *Tx) error {
 		tx.keepEnv()
-		id, err := tx.insertID(ctx, `INSERT INTO tokens (user_id, name, secret_hash, created_at) VALUES (?, ?, ?, ?)`,
-			userID, name, hashSecret(secret), formatTime(tx.now))
+		if token.Name == "" {
+			token.Name = "token " + tx.now.UTC().Format("2006-01-02 15:04")
+		}
+		id, err := tx.insertID(ctx, `INSERT INTO tokens (user_id, name, secret_hash, created_at, prefix, created_by) VALUES (?, ?, ?, ?, ?, ?)`,
+			userID, token.Name, hashSecret(secret), formatTime(tx.now), token.Prefix, createdBy)
 		if err != nil {
 			return fmt.Errorf("create token: %w", err)
 		}
@@ -227,12 +233,13 @@ func (s *UserService) FindTokens(ctx context.Context) ([]*junction.Token, error)
 	var tokens []*junction.Token
 	err = s.db.inTx(ctx, false, func(tx *Tx) error {
 		tokens = nil
-		return queryEach(ctx, tx, `SELECT id, name, created_at, last_used_at FROM tokens
-			WHERE user_id = ? ORDER BY created_at DESC, id DESC`, []any{user.ID}, func(rows *sql.Rows) error {
+		return queryEach(ctx, tx, `SELECT t.id, t.name, t.created_at, t.last_used_at, t.prefix, COALESCE(u.email, '')
+			FROM tokens t LEFT JOIN users u ON u.id = t.created_by
+			WHERE t.user_id = ? ORDER BY t.created_at DESC, t.id DESC`, []any{user.ID}, func(rows *sql.Rows) error {
 			t := junction.Token{UserID: user.ID}
 			var created string
 			var lastUsed sql.NullString
-			if err := rows.Scan(&t.ID, &t.Name, &created, &lastUsed); err != nil {
+			if err := rows.Scan(&t.ID, &t.Name, &created, &lastUsed, &t.Prefix, &t.CreatedBy); err != nil {
 				return err
 			}
 			t.CreatedAt, t.LastUsedAt = parseTime(created), parseNullTime(lastUsed)

@@ -162,9 +162,11 @@ func TestUserService_Tokens(t *testing.T) {
 	})
 
 	t.Run("DefaultName", func(t *testing.T) {
-		token, _, err := s.CreateToken(t.Context(), alice.ID, "  ")
+		token, secret, err := s.CreateToken(t.Context(), alice.ID, "  ")
 		require.NoError(t, err)
-		require.Equal(t, "token", token.Name)
+		require.Regexp(t, `^token \d{4}-\d{2}-\d{2} \d{2}:\d{2}$`, token.Name, "named after when it was made")
+		require.Equal(t, secret[:8], token.Prefix)
+		require.Empty(t, token.CreatedBy, "no user in ctx: the command line")
 	})
 
 	t.Run("ErrNameTooLong", func(t *testing.T) {

@@ -10,9 +10,13 @@ import (
 	"github.com/junction-dev/junction/views"
 )
 
-// AccountPage shows the user's personal access tokens: GET /account.
+// AccountTokensPath is the page of the user's personal access tokens; /account shows it too.
+const AccountTokensPath = "/account/tokens"
+
+// AccountPage shows the user's personal access tokens, and once a token just created:
+// GET /account and GET /account/tokens.
 func (h *Handler) AccountPage(c echo.Context) error {
-	return h.renderAccount(c, http.StatusOK, views.AccountView{})
+	return h.renderAccount(c, http.StatusOK, views.AccountView{New: h.Sessions.TakeToken(c, AccountTokensPath)})
 }
 
 func (h *Handler) renderAccount(c echo.Context, status int, v views.AccountView) error {
@@ -24,9 +28,9 @@ func (h *Handler) renderAccount(c echo.Context, status int, v views.AccountView)
 	return render(c, status, views.AccountPage(h.page(c, "Your account", "account"), v))
 }
 
-// CreateToken creates a personal access token and shows it once: POST /account/tokens.
-// The answer is the page itself rather than a redirect, so the secret is never stored
-// anywhere, not even in a flash message.
+// CreateToken creates a personal access token: POST /account/tokens. It ends in a 303 to
+// the token page, which shows the secret once from a one-time flash in the encrypted
+// session cookie, so a reload never creates a second token.
 func (h *Handler) CreateToken(c echo.Context) error {
 	user := junction.UserFromContext(c.Request().Context())
 	token, secret, err := h.Users.CreateToken(c.Request().Context(), user.ID, c.FormValue("name"))
@@ -35,7 +39,8 @@ func (h *Handler) CreateToken(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	return h.renderAccount(c, http.StatusCreated, views.AccountView{NewToken: secret, NewTokenName: token.Name})
+	h.Sessions.FlashToken(c, AccountTokensPath, views.NewToken{Name: token.Name, Secret: secret})
+	return h.redirect(c, AccountTokensPath, "")
 }
 
 // DeleteToken revokes a token: POST /account/tokens/:id/delete.
@@ -47,5 +52,5 @@ func (h *Handler) DeleteToken(c echo.Context) error {
 	if err := h.Users.DeleteToken(c.Request().Context(), id); err != nil {
 		return err
 	}
-	return h.redirect(c, "/account", "Token revoked. It stops working at once.")
+	return h.redirect(c, AccountTokensPath, "Token revoked. It stops working at once.")
 }

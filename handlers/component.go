@@ -15,7 +15,7 @@ func (h *Handler) NewComponentPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !p.Role.CanWrite() {
+	if !p.Can.Write {
 		return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot add components.")
 	}
 	form := views.ComponentForm{Type: junction.ComponentTypeService}
@@ -51,7 +51,8 @@ func (h *Handler) ComponentPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderComponent(c, http.StatusOK, p, comp, views.ComponentForm{Name: comp.Name, Type: comp.Type})
+	return h.renderComponentWith(c, http.StatusOK, p, comp, views.ComponentForm{Name: comp.Name, Type: comp.Type},
+		views.RuntimeTokensView{New: h.Sessions.TakeToken(c, componentPath(p.Handle, comp.Handle))})
 }
 
 // UpdateComponent handles the component settings form: POST /projects/:p/components/:c.
@@ -87,7 +88,7 @@ func (h *Handler) DeleteComponent(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if !p.Role.CanWrite() {
+		if !p.Can.Write {
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot delete components.")
 		}
 		return render(c, http.StatusOK, views.ComponentDeletePage(h.page(c, "Delete "+comp.Name, "projects"), p, comp))
@@ -176,6 +177,7 @@ func (h *Handler) renderComponentWith(c echo.Context, status int, p *junction.Pr
 		return err
 	}
 	runtime.Tokens, runtime.Environments = tokens, envs
+	runtime.ServerURL, runtime.CanCreate = h.serverURL(c), p.Can.Write
 	endpoints, err := h.Services.FindComponentServices(ctx, p.Handle, comp.Handle)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,7 +21,7 @@ func (h *Handler) newConnectionView(c echo.Context, serviceID string) (views.New
 	if err != nil {
 		return v, err
 	}
-	if !p.Role.CanWrite() {
+	if !p.Can.Write {
 		return v, junction.Errorf(junction.EFORBIDDEN, "Viewers cannot create connections.")
 	}
 	v.Project = p
@@ -132,15 +133,33 @@ func (h *Handler) connectionView(c echo.Context, reveal bool) (views.ConnectionV
 	}
 	v := views.ConnectionView{Connection: conn, Environments: envs, MappedBy: mappedBy,
 		Edit: views.ConnectionForm{Name: conn.Name, Description: conn.Description, Credentials: conn.Credentials}}
-	if conn.Service.Kind == junction.KindDatabase && conn.Role.CanWrite() {
+	if conn.Service.Kind == junction.KindDatabase && conn.CanEdit {
 		// The settings form offers the database's credentials per environment.
 		if v.Service, err = h.Services.FindService(c.Request().Context(), conn.Service.ID); err != nil {
 			return views.ConnectionView{}, err
 		}
 	}
-	if conn.Role.CanWrite() {
-		_, err := h.Connections.SharedWith(c.Request().Context(), conn.ID)
-		v.Rotatable = err == nil
+	v.Rotatable = conn.Rotatable
+	// The snippets use the names each mapping component gives the parameters.
+	for _, pc := range mappedBy {
+		project, component, _ := strings.Cut(pc, "/")
+		mappings, err := h.Mappings.FindMappings(c.Request().Context(), project, component)
+		if err != nil {
+			return views.ConnectionView{}, err
+		}
+		names := map[string]string{}
+		for _, m := range mappings {
+			if m.ConnectionID == conn.ID {
+				names[m.Parameter] = m.Env
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		if pc == c.QueryParam("component") {
+			v.UsageIndex = len(v.Usage)
+		}
+		v.Usage = append(v.Usage, views.UsageNames{Component: pc, Names: names})
 	}
 	return v, nil
 }
@@ -195,7 +214,7 @@ func (h *Handler) DeleteConnectionForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !conn.Role.CanWrite() {
+	if !conn.CanEdit {
 		return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot delete connections.")
 	}
 	if c.FormValue("confirm") != "yes" {
@@ -223,7 +242,7 @@ func (h *Handler) RotatePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !conn.Role.CanWrite() {
+	if !conn.CanEdit {
 		return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot rotate secrets.")
 	}
 	shared, err := h.Connections.SharedWith(ctx, conn.ID)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -147,24 +148,35 @@ func (h *Handler) ValidateMappings(c echo.Context) error {
 	return render(c, http.StatusOK, views.MappingErrors(v))
 }
 
-// CreateRuntimeTokenForm creates a runtime token and shows it once on the component page:
-// POST /projects/:p/components/:c/runtime-tokens.
+// CreateRuntimeTokenForm creates a runtime token: POST /projects/:p/components/:c/runtime-tokens.
+// It ends in a 303 to the component page, which shows the token once from a one-time flash.
 func (h *Handler) CreateRuntimeTokenForm(c echo.Context) error {
 	ctx := c.Request().Context()
-	token, secret, err := h.Mappings.CreateRuntimeToken(ctx, c.Param("p"), c.Param("c"), c.FormValue("environment"))
-	if err != nil {
+	token, secret, err := h.Mappings.IssueRuntimeToken(ctx, c.Param("p"), c.Param("c"),
+		junction.RuntimeTokenRequest{Environment: c.FormValue("environment"), Name: c.FormValue("name")})
+	page := componentPath(c.Param("p"), c.Param("c"))
+	if isFormError(err) {
+		h.Sessions.Flash(c, "error", formErrorLine(err))
+		return h.redirect(c, page+"#runtime-heading", "")
+	} else if err != nil {
 		return err
 	}
-	p, err := h.Projects.FindProject(ctx, c.Param("p"))
-	if err != nil {
-		return err
+	h.Sessions.FlashToken(c, page, views.NewToken{Name: token.Name, Secret: secret, Environment: token.Environment})
+	return h.redirect(c, page+"#runtime-heading", "")
+}
+
+// formErrorLine is an error of a small inline form as one line for a flash message.
+func formErrorLine(err error) string {
+	msg := junction.ErrorMessage(err)
+	for _, field := range slices.Sorted(maps.Keys(junction.ErrorFields(err))) {
+		msg += " " + junction.ErrorFields(err)[field]
 	}
-	comp, err := h.Components.FindComponent(ctx, p.Handle, c.Param("c"))
-	if err != nil {
-		return err
-	}
-	return h.renderComponentWith(c, http.StatusCreated, p, comp, views.ComponentForm{Name: comp.Name, Type: comp.Type},
-		views.RuntimeTokensView{NewToken: secret, NewTokenEnv: token.Environment})
+	return msg
+}
+
+// componentPath is the page of a component.
+func componentPath(project, component string) string {
+	return "/projects/" + url.PathEscape(project) + "/components/" + url.PathEscape(component)
 }
 
 // RevokeRuntimeTokenForm revokes a runtime token: POST .../runtime-tokens/:id/delete.

@@ -137,7 +137,7 @@ func (h *Handler) APIImportComponentYAML(c echo.Context) error {
 	if _, err := h.Components.FindComponent(c.Request().Context(), p.Handle, c.Param("c")); err != nil {
 		return err
 	}
-	if !p.Role.CanWrite() {
+	if !p.Can.Write {
 		return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot import mappings.")
 	}
 	data, err := io.ReadAll(io.LimitReader(c.Request().Body, maxJSONBody))
@@ -169,7 +169,7 @@ func (h *Handler) ImportPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !p.Role.CanWrite() {
+	if !p.Can.Write {
 		return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot import mappings.")
 	}
 	v := views.ImportView{Project: p, Component: comp, YAML: c.FormValue("yaml")}

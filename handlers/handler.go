@@ -33,6 +33,10 @@ type Sessions interface {
 	Flash(c echo.Context, kind, message string)
 	// Flashes returns and clears the queued messages.
 	Flashes(c echo.Context) []views.Flash
+	// FlashToken keeps a token just created for the next page shown at path, once.
+	FlashToken(c echo.Context, path string, token views.NewToken)
+	// TakeToken returns and forgets the token kept for path, or nil.
+	TakeToken(c echo.Context, path string) *views.NewToken
 }
 
 // Handler holds the domain services the handlers call.
@@ -55,6 +59,22 @@ type Handler struct {
 	Draining <-chan struct{}
 
 	runtimeWaits runtimeWaits
+
+	// PublicURL is where services reach the console (JUNCTION_PUBLIC_URL); empty means the
+	// scheme and host of each request.
+	PublicURL string
+}
+
+// serverURL is the console's URL as a component should use it in --server.
+func (h *Handler) serverURL(c echo.Context) string {
+	if h.PublicURL != "" {
+		return h.PublicURL
+	}
+	scheme := "http"
+	if r := c.Request(); r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request().Host
 }
 
 // render writes a templ component as the response with the given status.

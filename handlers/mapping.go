@@ -89,19 +89,18 @@ var errKubernetesForbidden = junction.Errorf(junction.EFORBIDDEN,
 	"A Kubernetes Secret holds the real values, and viewers cannot reveal secret values: ask a developer or an admin of the project to export it.")
 
 // APICreateRuntimeToken creates a runtime token, shown once:
-// POST .../runtime-tokens {"environment":"development"}.
+// POST .../runtime-tokens {"environment":"development","name":"optional"}.
 func (h *Handler) APICreateRuntimeToken(c echo.Context) error {
-	var body struct {
-		Environment string `json:"environment"`
-	}
+	var body junction.RuntimeTokenRequest
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	token, secret, err := h.Mappings.CreateRuntimeToken(c.Request().Context(), c.Param("p"), c.Param("c"), body.Environment)
+	token, secret, err := h.Mappings.IssueRuntimeToken(c.Request().Context(), c.Param("p"), c.Param("c"), body)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"id": token.ID, "token": secret, "environment": token.Environment})
+	return c.JSON(http.StatusCreated, map[string]any{"id": token.ID, "token": secret, "environment": token.Environment,
+		"name": token.Name, "prefix": token.Prefix, "created_by": token.CreatedBy, "created_at": token.CreatedAt})
 }
 
 // APIRuntimeTokens lists runtime tokens: GET .../runtime-tokens.

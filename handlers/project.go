@@ -26,7 +26,7 @@ func (h *Handler) ProjectsPage(c echo.Context) error {
 
 // NewProjectPage shows the create project form: GET /projects/new.
 func (h *Handler) NewProjectPage(c echo.Context) error {
-	if user := junction.UserFromContext(c.Request().Context()); !user.IsAdmin {
+	if user := junction.UserFromContext(c.Request().Context()); !user.CanCreateProjects() {
 		return junction.Errorf(junction.EFORBIDDEN, "Only admins can create projects.")
 	}
 	return render(c, http.StatusOK, views.ProjectNewPage(h.page(c, "New project", "projects"), views.ProjectForm{}))

@@ -63,6 +63,14 @@ func catalogFilter(c echo.Context, defaultPerPage int) (junction.ServiceFilter, 
 // gets only the part of the page that changes.
 func (h *Handler) ServicesPage(c echo.Context) error {
 	ctx := c.Request().Context()
+	// The address keeps only the parameters that say something: a form submitted with empty
+	// fields (?q=twil&kind=&sort=) is redirected to its canonical URL, or for htmx pushed as it.
+	if canonical, ok := withoutEmptyParams(c.Request().URL); !ok {
+		if c.Request().Header.Get("HX-Request") != "true" {
+			return c.Redirect(http.StatusSeeOther, canonical)
+		}
+		c.Response().Header().Set("HX-Push-Url", canonical)
+	}
 	// A hand-edited URL with a bad filter shows the catalog without that filter.
 	f, err := catalogFilter(c, junction.DefaultCatalogPerPage)
 	if err != nil && junction.ErrorCode(err) != junction.EINVALID {
@@ -82,6 +90,34 @@ func (h *Handler) ServicesPage(c echo.Context) error {
 		return render(c, http.StatusOK, views.Catalog(v))
 	}
 	return render(c, http.StatusOK, views.ServicesPage(h.page(c, "Services", "services"), v))
+}
+
+// withoutEmptyParams returns the request's path and query without empty parameters, and
+// whether there were none to drop.
+func withoutEmptyParams(u *url.URL) (string, bool) {
+	if u.RawQuery == "" {
+		return u.Path, true
+	}
+	q := u.Query()
+	clean := true
+	for name, values := range q {
+		kept := slices.DeleteFunc(slices.Clone(values), func(v string) bool { return strings.TrimSpace(v) == "" })
+		if len(kept) != len(values) {
+			clean = false
+		}
+		if len(kept) == 0 {
+			delete(q, name)
+		} else {
+			q[name] = kept
+		}
+	}
+	if clean {
+		return u.RequestURI(), true
+	}
+	if len(q) == 0 {
+		return u.Path, false
+	}
+	return u.Path + "?" + q.Encode(), false
 }
 
 func (h *Handler) environmentNames(c echo.Context) ([]string, error) {
@@ -113,33 +149,53 @@ func (h *Handler) ServicePage(c echo.Context) error {
 	}
 	// The Connect entry point offers the projects that may connect to this service.
 	writable := slices.DeleteFunc(projects, func(p *junction.Project) bool {
-		return !p.Role.CanWrite() || svc.ConnectableFrom(p.Handle) != nil
+		return !p.Can.Write || svc.ConnectableFrom(p.Handle) != nil
 	})
+	components := map[string][]*junction.Component{}
+	for _, p := range writable {
+		list, _, err := h.Components.FindComponents(ctx, p.Handle, junction.NewPage(1, junction.MaxPerPage))
+		if err != nil {
+			return err
+		}
+		components[p.Handle] = list
+	}
 	consumers, err := h.Connections.FindConsumers(ctx, svc.ID)
 	if err != nil {
 		return err
 	}
-	v := views.ServiceView{Service: svc, Environments: envs, Projects: writable, Consumers: consumers}
+	v := views.ServiceView{Service: svc, Environments: envs, Projects: writable, Components: components, Consumers: consumers}
 	return render(c, http.StatusOK, views.ServicePage(h.page(c, svc.DisplayName(), "services"), v))
 }
 
 // ConnectService is the Connect entry point of a service page: GET /services/:id/connect
-// sends the user to the new connection form of the chosen project.
+// sends the user to the new connection form of the chosen project (?project=P), or of one
+// of its components (?project=P&component=C, or the form's ?target=P/C).
 func (h *Handler) ConnectService(c echo.Context) error {
 	ctx := c.Request().Context()
 	svc, err := h.Services.FindService(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	p, err := h.Projects.FindProject(ctx, c.QueryParam("project"))
+	project, component := c.QueryParam("project"), c.QueryParam("component")
+	if target := c.QueryParam("target"); target != "" {
+		project, component, _ = strings.Cut(target, "/")
+	}
+	p, err := h.Projects.FindProject(ctx, project)
 	if err != nil {
 		return err
 	}
-	if !p.Role.CanWrite() {
+	if !p.Can.Write {
 		return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot create connections in project %q.", p.Handle)
 	}
 	if err := svc.ConnectableFrom(p.Handle); err != nil {
 		return err
+	}
+	if component != "" {
+		comp, err := h.Components.FindComponent(ctx, p.Handle, component)
+		if err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, componentPath(p.Handle, comp.Handle)+"/connections/new?service="+url.QueryEscape(svc.ID))
 	}
 	return c.Redirect(http.StatusSeeOther, "/projects/"+url.PathEscape(p.Handle)+"/connections/new?service="+url.QueryEscape(svc.ID))
 }
@@ -542,7 +598,7 @@ func (h *Handler) writableComponent(c echo.Context) (*junction.Project, *junctio
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if !p.Role.CanWrite() {
+	if !p.Can.Write {
 		return nil, nil, nil, junction.Errorf(junction.EFORBIDDEN, "Viewers cannot publish endpoints.")
 	}
 	envs, err := h.environmentNames(c)

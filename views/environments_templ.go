@@ -72,7 +72,7 @@ func EnvironmentsPage(p Page, envs []*junction.Environment, name string, errs Er
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if p.User.IsAdmin {
+			if p.User.CanAddEnvironments() {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<article class=\"form-card\"><h2>Add an environment</h2><form method=\"post\" action=\"/environments\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

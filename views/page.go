@@ -32,6 +32,14 @@ type Flash struct {
 	Message string
 }
 
+// NewToken is a token just created, carried once from the form's redirect to the page that
+// shows it (a one-time flash in the encrypted session cookie), never shown again.
+type NewToken struct {
+	Name        string `json:"name"`
+	Secret      string `json:"secret"`
+	Environment string `json:"environment,omitempty"`
+}
+
 // CSRFFieldName is the form field that carries the CSRF token.
 const CSRFFieldName = "csrf_token"
 
@@ -48,6 +56,24 @@ func hxHeaders(csrf string) string {
 type Errors map[string]string
 
 func fieldID(form, name string) string { return form + "-" + name }
+
+// envBlockInvalid marks a database form's environment block with its own error, else the
+// form's "no environment given" error, which concerns every block.
+func envBlockInvalid(errs Errors, env string) templ.Attributes {
+	if msg := errs["values."+env]; msg != "" {
+		return invalidAttrs("db", "values."+env, msg)
+	}
+	return invalidAttrs("db", "values", errs["values"])
+}
+
+// invalidAttrs marks a control (or a group of them) whose field has an error: aria-invalid,
+// and aria-describedby pointing to the message fieldMessage renders.
+func invalidAttrs(form, name, errMsg string) templ.Attributes {
+	if errMsg == "" {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"aria-invalid": "true", "aria-describedby": fieldID(form, name) + "-error"}
+}
 
 func projectURL(handle string) templ.SafeURL {
 	return templ.SafeURL("/projects/" + url.PathEscape(handle))

@@ -218,7 +218,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST /projects/:p/components/:c/import", c + "/import", "yaml=", [5]int{invalid, invalid, forbidden, notFound, S}},
 		{"POST /projects/:p/components/:c/env", c + "/env", "", [5]int{S, S, forbidden, notFound, S}},
 		{"POST /projects/:p/components/:c/env/validate", c + "/env/validate", "", [5]int{ok, ok, ok, notFound, S}},
-		{"POST /projects/:p/components/:c/runtime-tokens", c + "/runtime-tokens", "environment=production", [5]int{created, created, forbidden, notFound, S}},
+		{"POST /projects/:p/components/:c/runtime-tokens", c + "/runtime-tokens", "environment=production", [5]int{S, S, forbidden, notFound, S}},
 		{"POST /projects/:p/components/:c/runtime-tokens/:id/delete", c + "/runtime-tokens/" + rtok + "/delete", "", [5]int{S, S, forbidden, notFound, S}},
 		{"GET /projects/:p/components/:c/endpoints/new", c + "/endpoints/new", "", [5]int{ok, ok, forbidden, notFound, S}},
 		{"POST /projects/:p/components/:c/endpoints", c + "/endpoints", "", [5]int{invalid, invalid, forbidden, notFound, S}},
@@ -228,7 +228,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /audit", "/audit", "", [5]int{ok, forbidden, forbidden, forbidden, S}},
 		{"POST /users", "/users", "", [5]int{invalid, forbidden, forbidden, forbidden, S}},
 		{"GET /account", "/account", "", [5]int{ok, ok, ok, ok, S}},
-		{"POST /account/tokens", "/account/tokens", "name=x", [5]int{created, created, created, created, S}},
+		{"GET /account/tokens", "/account/tokens", "", [5]int{ok, ok, ok, ok, S}},
+		{"POST /account/tokens", "/account/tokens", "name=x", [5]int{S, S, S, S, S}},
 		{"POST /account/tokens/:id/delete", "/account/tokens/" + pat + "/delete", "", [5]int{S, notFound, notFound, notFound, S}},
 		{"GET /api/v1/me", "/api/v1/me", "", [5]int{ok, ok, ok, ok, U}},
 		{"GET /api/v1/environments", "/api/v1/environments", "", [5]int{ok, ok, ok, ok, U}},
@@ -270,6 +271,21 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /api/v1/projects/:p/components/:c/runtime-tokens", ac + "/runtime-tokens", "", [5]int{ok, ok, ok, notFound, U}},
 		{"POST /api/v1/projects/:p/components/:c/runtime-tokens", ac + "/runtime-tokens", `{"environment":"production"}`, [5]int{created, created, forbidden, notFound, U}},
 		{"DELETE /api/v1/projects/:p/components/:c/runtime-tokens/:id", ac + "/runtime-tokens/" + rtok, "", [5]int{nocontent, nocontent, forbidden, notFound, U}},
+	}
+
+	// A GET on a form's target redirects to the page it belongs to, for everyone.
+	for _, path := range []struct{ route, path string }{
+		{"/services/third-party", "/services/third-party"}, {"/services/database", "/services/database"},
+		{"/services/:id/listing", "/services/" + svc + "/listing"}, {"/services/:id/delete", "/services/" + svc + "/delete"},
+		{"/projects/:p/delete", p + "/delete"}, {"/projects/:p/members", p + "/members"}, {"/projects/:p/members/remove", p + "/members/remove"},
+		{"/projects/:p/connections", p + "/connections"}, {"/projects/:p/components/:c/connections", c + "/connections"},
+		{"/connections/:id/delete", "/connections/" + conn + "/delete"}, {"/projects/:p/components", p + "/components"},
+		{"/projects/:p/components/:c/delete", c + "/delete"}, {"/projects/:p/components/:c/env/validate", c + "/env/validate"},
+		{"/projects/:p/components/:c/runtime-tokens", c + "/runtime-tokens"},
+		{"/projects/:p/components/:c/runtime-tokens/:id/delete", c + "/runtime-tokens/" + rtok + "/delete"},
+		{"/projects/:p/components/:c/endpoints", c + "/endpoints"}, {"/account/tokens/:id/delete", "/account/tokens/" + pat + "/delete"},
+	} {
+		rows = append(rows, row{"GET " + path.route, path.path, "", [5]int{S, S, S, S, S}})
 	}
 
 	// Every registered route has a row (static files are served by prefix).

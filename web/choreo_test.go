@@ -328,6 +328,7 @@ func TestChoreoRules(t *testing.T) {
 
 		_, page = b.get("/projects/shop/connections/new?service=" + f.twilio)
 		require.Contains(t, page, `value="Twilio"`, "the suggested name follows the rule")
+		require.Contains(t, page, "suggested variable names: TWILIO_SERVICEURL, TWILIO_", "the help names this service's suggestion")
 
 		conn := f.create(t, "/api/v1/projects/shop/connections", f.admin, `{"name":"renamed-later","service_id":"`+f.twilio+`"}`)
 		res, page = b.post("/connections/"+conn["id"].(string), url.Values{"name": {"a_-b"}, "description": {""}})

@@ -329,6 +329,8 @@ func TestDatabaseCredentialForms(t *testing.T) {
 		require.Contains(t, body, `<option value="readonly">readonly — user billing_ro</option>`)
 		require.NotContains(t, body, `name="credentials.production"`)
 		require.Contains(t, body, "billing-db does not serve production")
+		require.Contains(t, body, "suggested variable names: BILLING_DB_HOSTNAME, BILLING_DB_PORT, …", "the help is this service's real suggestion")
+		require.NotContains(t, body, "TWILIO_SERVICEURL")
 
 		res, body = b.post("/projects/shop/components/orders/connections", url.Values{"service_id": {billingID}, "name": {"billing-ro"},
 			"credentials.development": {"admin"}})

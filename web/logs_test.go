@@ -47,7 +47,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	b.mustLogin("ada@example.com")
 	b.login("ada@example.com", "a wrong password that must not be logged")
 	secrets = append(secrets, "a wrong password that must not be logged", sessionCookie(t, b))
-	_, page := b.post("/account/tokens", url.Values{"name": {"ci"}})
+	_, page := b.postFollow("/account/tokens", url.Values{"name": {"ci"}})
 	pat := regexpFind(t, page, `jct_[a-z2-7]+`)
 	secrets = append(secrets, pat)
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -320,15 +321,18 @@ func TestRuntimeTokensAPI(t *testing.T) {
 
 	status, created := f.api(t, http.MethodPost, tokens, f.admin, `{"environment":"development"}`)
 	require.Equal(t, http.StatusCreated, status, "%v", created)
-	require.Equal(t, []string{"environment", "id", "token"}, keysOf(created))
+	require.Equal(t, []string{"created_at", "created_by", "environment", "id", "name", "prefix", "token"}, keysOf(created))
 	require.Equal(t, "development", created["environment"])
+	require.Equal(t, "orders-development", created["name"], "the default name")
 	token := created["token"].(string)
 	require.True(t, strings.HasPrefix(token, "jrt_"), token)
+	require.Equal(t, token[:8], created["prefix"])
 	id := created["id"].(float64)
 	require.NotZero(t, id)
 
-	status, prodCreated := f.api(t, http.MethodPost, tokens, f.admin, `{"environment":"production"}`)
+	status, prodCreated := f.api(t, http.MethodPost, tokens, f.admin, `{"environment":"production","name":"  edge workers  "}`)
 	require.Equal(t, http.StatusCreated, status)
+	require.Equal(t, "edge workers", prodCreated["name"])
 	prodToken := prodCreated["token"].(string)
 
 	t.Run("List", func(t *testing.T) {
@@ -340,8 +344,11 @@ func TestRuntimeTokensAPI(t *testing.T) {
 		envs := []string{}
 		for _, it := range items {
 			it := it.(map[string]any)
-			// DESIGN's fields, plus first_used_at (the audit of runtime fetches); never the token.
-			require.Equal(t, []string{"created_at", "environment", "first_used_at", "id", "last_used_at"}, keysOf(it), "the token itself is never listed")
+			// DESIGN's fields, plus first_used_at (the audit of runtime fetches), name, prefix
+			// and created_by; never the token.
+			require.Equal(t, []string{"created_at", "created_by", "environment", "first_used_at", "id", "last_used_at", "name", "prefix"}, keysOf(it), "the token itself is never listed")
+			require.Len(t, it["prefix"], 8)
+			require.NotEmpty(t, it["created_by"])
 			require.NotEmpty(t, it["created_at"])
 			require.Nil(t, it["last_used_at"], "not used yet")
 			envs = append(envs, it["environment"].(string))
@@ -359,6 +366,7 @@ func TestRuntimeTokensAPI(t *testing.T) {
 			{"Anonymous", tokens, "", `{"environment":"development"}`, http.StatusUnauthorized},
 			{"UnknownEnvironment", tokens, f.admin, `{"environment":"staging"}`, http.StatusUnprocessableEntity},
 			{"NoEnvironment", tokens, f.admin, `{}`, http.StatusUnprocessableEntity},
+			{"NameTooLong", tokens, f.admin, `{"environment":"development","name":"` + strings.Repeat("n", 101) + `"}`, http.StatusUnprocessableEntity},
 			{"Malformed", tokens, f.admin, `{"environment":`, http.StatusBadRequest},
 			{"UnknownComponent", "/api/v1/projects/shop/components/nope/runtime-tokens", f.admin, `{"environment":"development"}`, http.StatusNotFound},
 		}
@@ -489,4 +497,67 @@ func TestDeleteMappedConnectionAPI(t *testing.T) {
 	// An unmapped connection needs no force.
 	status, body = f.api(t, http.MethodDelete, "/api/v1/connections/"+f.postsID, f.admin, "")
 	require.Equal(t, http.StatusOK, status, "%v", body)
+}
+
+// TestRuntimeTokenFormShowsTokenOnce: the form ends in a 303 to the component page, which
+// shows the token (and the hint with this server's URL and the token) once; a reload shows
+// neither and creates nothing; a GET on the form target goes to the component page.
+func TestRuntimeTokenFormShowsTokenOnce(t *testing.T) {
+	f := newMappingFixture(t)
+	b := f.browser(t)
+	b.mustLogin("ada@example.com")
+	const page = "/projects/shop/components/orders"
+
+	res, body := b.post(page+"/runtime-tokens", url.Values{"environment": {"production"}, "name": {"edge"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, body)
+	require.Equal(t, page+"#runtime-heading", res.Header.Get("Location"))
+	require.NotContains(t, res.Header.Get("Location")+body, "jrt_")
+
+	_, body = b.get(page)
+	token := regexpFind(t, body, `jrt_[a-z2-7]{20,}`)
+	require.Contains(t, body, `data-testid="new-runtime-token"`)
+	require.Contains(t, body, "junction run --server "+f.URL+" --token "+token+" -- your-command", "the hint has the real URL and the new token")
+	require.Contains(t, body, token[:8]+"…")
+	require.Contains(t, body, `data-testid="runtime-token-name">edge<`)
+
+	_, body = b.get(page)
+	require.NotContains(t, body, token, "shown once")
+	require.Contains(t, body, "junction run --server "+f.URL+" --token $JUNCTION_TOKEN")
+	_, list := f.api(t, http.MethodGet, "/api/v1/projects/shop/components/orders/runtime-tokens", f.admin, "")
+	require.EqualValues(t, 1, list["total"], "a reload creates no second token")
+
+	res, _ = b.get(page + "/runtime-tokens")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, "no 405 on the form target")
+	require.Equal(t, page, res.Header.Get("Location"))
+}
+
+// TestConnectionSnippetsUseMappedNames: the connection page's snippets read the names the
+// components map, with a picker when several do.
+func TestConnectionSnippetsUseMappedNames(t *testing.T) {
+	f := newMappingFixture(t)
+	b := f.browser(t)
+	b.mustLogin("ada@example.com")
+	page := "/connections/" + f.twilioID
+
+	_, body := b.get(page)
+	require.Contains(t, body, "No component maps this connection yet")
+	require.Contains(t, body, `os.Getenv(&#34;TWILIO_SERVICEURL&#34;)`)
+
+	f.mustPut(t, "orders", f.twilioID, f.twilioMap)
+	_, body = b.get(page)
+	require.Contains(t, body, `twilioURL := os.Getenv(&#34;TWILIO_URL&#34;)`)
+	require.Contains(t, body, `const twilioUrl = process.env.TWILIO_URL;`)
+	require.Contains(t, body, `twilio_url = os.environ[&#34;TWILIO_URL&#34;]`)
+	require.NotContains(t, body, "TWILIO_SERVICEURL")
+	require.NotContains(t, body, `data-testid="usage-picker"`)
+
+	f.create(t, "/api/v1/projects/shop/components", f.admin, `{"handle":"billing","name":"Billing","type":"service"}`)
+	f.mustPut(t, "billing", f.twilioID, map[string]string{"ServiceURL": "SMS_URL", "AccountSID": "SMS_SID", "AuthToken": "SMS_TOKEN"})
+	_, body = b.get(page)
+	require.Contains(t, body, `data-testid="usage-picker"`)
+	require.Contains(t, body, `?component=shop%2Fbilling`)
+	_, body = b.get(page + "?component=shop/billing")
+	require.Contains(t, body, `smsURL := os.Getenv(&#34;SMS_URL&#34;)`)
+	require.Contains(t, body, `curl &#34;$SMS_URL&#34;`)
+	require.NotContains(t, body, "os.Getenv(&#34;TWILIO_URL")
 }

@@ -67,6 +67,7 @@ type Server struct {
 type options struct {
 	oidc        *OIDCProvider
 	passwordOff bool
+	publicURL   string
 }
 
 // Option configures an optional part of the server.
@@ -78,6 +79,12 @@ func WithOIDC(p *OIDCProvider) Option { return func(o *options) { o.oidc = p } }
 // WithPasswordLogin turns sign-in with e-mail and password on (the default) or off.
 // Personal access tokens and runtime tokens work either way.
 func WithPasswordLogin(on bool) Option { return func(o *options) { o.passwordOff = !on } }
+
+// WithPublicURL says where browsers and services reach the console (JUNCTION_PUBLIC_URL),
+// for the server URL pages show; without it pages use the address of the request.
+func WithPublicURL(u string) Option {
+	return func(o *options) { o.publicURL = strings.TrimSuffix(u, "/") }
+}
 
 // NewServer builds the server. sessionHashKey signs and sessionBlockKey encrypts the
 // session cookie; both come from the installation's master key.
@@ -102,7 +109,7 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 		Users: services.Users, Projects: services.Projects, Components: services.Components,
 		Environments: services.Environments, Services: services.Services, Connections: services.Connections,
 		Mappings: services.Mappings, Audit: services.Audit, Sessions: s.sessions, Logger: logger,
-		PasswordLoginOff: o.passwordOff, Draining: s.draining,
+		PasswordLoginOff: o.passwordOff, Draining: s.draining, PublicURL: o.publicURL,
 	}
 	if o.oidc != nil {
 		// The flow cookie is sealed with the session keys: the same on every replica.
@@ -201,8 +208,15 @@ func (s *Server) routes(h *handlers.Handler) {
 	pages.GET("/users", h.UsersPage)
 	pages.POST("/users", h.CreateUser)
 	pages.GET("/account", h.AccountPage)
+	pages.GET("/account/tokens", h.AccountPage)
 	pages.POST("/account/tokens", h.CreateToken)
 	pages.POST("/account/tokens/:id/delete", h.DeleteToken)
+
+	// A GET on a form's target (a reload, Back, a bookmark) goes to the page the form is on
+	// rather than answering 405.
+	for path, page := range formPages {
+		pages.GET(path, redirectToPage(page))
+	}
 
 	api := e.Group("/api/v1")
 	api.GET("/me", h.Me)
@@ -268,6 +282,41 @@ func (s *Server) healthz(c echo.Context) error {
 	return c.String(status, body)
 }
 
+// formPages maps each POST-only form target to the page it belongs to; ":name" parts are
+// filled from the request's path.
+var formPages = map[string]string{
+	"/services/third-party":                                "/services/new/third-party",
+	"/services/database":                                   "/services/new/database",
+	"/services/:id/listing":                                "/services/:id",
+	"/services/:id/delete":                                 "/services/:id",
+	"/projects/:p/delete":                                  "/projects/:p",
+	"/projects/:p/members":                                 "/projects/:p",
+	"/projects/:p/members/remove":                          "/projects/:p",
+	"/projects/:p/connections":                             "/projects/:p",
+	"/projects/:p/components/:c/connections":               "/projects/:p/components/:c",
+	"/connections/:id/delete":                              "/connections/:id",
+	"/projects/:p/components":                              "/projects/:p",
+	"/projects/:p/components/:c/delete":                    "/projects/:p/components/:c",
+	"/projects/:p/components/:c/env/validate":              "/projects/:p/components/:c/env",
+	"/projects/:p/components/:c/runtime-tokens":            "/projects/:p/components/:c",
+	"/projects/:p/components/:c/runtime-tokens/:id/delete": "/projects/:p/components/:c",
+	"/projects/:p/components/:c/endpoints":                 "/projects/:p/components/:c",
+	"/account/tokens/:id/delete":                           "/account/tokens",
+}
+
+// redirectToPage answers a GET on a form target with a 303 to its page.
+func redirectToPage(page string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		parts := strings.Split(page, "/")
+		for i, part := range parts {
+			if strings.HasPrefix(part, ":") {
+				parts[i] = url.PathEscape(c.Param(part[1:]))
+			}
+		}
+		return c.Redirect(http.StatusSeeOther, strings.Join(parts, "/"))
+	}
+}
+
 // Routes lists the registered routes, for tests that must cover every one.
 func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
 
@@ -276,13 +325,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 
 // Listen binds addr (":0" picks a free port).
 func (s *Server) Listen(addr string) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := ListenTCP(addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return err
 	}
 	s.ln = ln
 	return nil
 }
+
+// ListenTCP binds addr, so that a caller can find out that the address is taken before it
+// creates anything else (a database, a key file).
+func ListenTCP(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// UseListener serves on a listener bound before (see ListenTCP).
+func (s *Server) UseListener(ln net.Listener) { s.ln = ln }
 
 // URL is the address the server is reachable at once Listen has returned.
 func (s *Server) URL() string {

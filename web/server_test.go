@@ -208,6 +208,15 @@ func (b *browser) csrf() string {
 	return m[1]
 }
 
+// postFollow submits a form, requires the 303 that ends every successful form post, and
+// answers the page it leads to.
+func (b *browser) postFollow(path string, values url.Values) (*http.Response, string) {
+	b.tb.Helper()
+	res, body := b.post(path, values)
+	require.Equal(b.tb, http.StatusSeeOther, res.StatusCode, "POST %s: %s", path, body)
+	return b.get(res.Header.Get("Location"))
+}
+
 // post submits a form with the CSRF token added.
 func (b *browser) post(path string, values url.Values) (*http.Response, string) {
 	if values == nil {
@@ -774,7 +783,7 @@ func TestNoInputCauses500(t *testing.T) {
 
 func TestAccountTokens(t *testing.T) {
 	ts := newTestServer(t)
-	ts.createUser(t, "ada@example.com", false)
+	ada := ts.createUser(t, "ada@example.com", false)
 	other := ts.createUser(t, "bob@example.com", false)
 	otherToken := ts.token(t, other)
 	b := ts.browser(t)
@@ -789,10 +798,24 @@ func TestAccountTokens(t *testing.T) {
 	require.Contains(t, body, `data-testid="error-name"`)
 
 	res, body = b.post("/account/tokens", url.Values{"name": {"CI deploys"}})
-	require.Equal(t, http.StatusCreated, res.StatusCode)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	require.Equal(t, "/account/tokens", res.Header.Get("Location"))
+	require.NotContains(t, res.Header.Get("Location")+body, "jct_", "the token is not in the redirect")
+	res, body = b.get("/account/tokens")
+	require.Equal(t, http.StatusOK, res.StatusCode)
 	secret := regexp.MustCompile(`jct_[a-z2-7]+`).FindString(body)
 	require.NotEmpty(t, secret, "the new token is shown")
 	require.Contains(t, body, "CI deploys")
+	require.Contains(t, body, secret[:8]+"…", "the list shows the prefix")
+
+	// A reload shows the page without the secret and creates nothing.
+	_, body = b.get("/account/tokens")
+	require.NotContains(t, body, secret)
+	tokens, err := ts.svc.Users.FindTokens(as(ada))
+	require.NoError(t, err)
+	require.Len(t, tokens, 1)
+	require.Equal(t, secret[:8], tokens[0].Prefix)
+	require.Equal(t, "ada@example.com", tokens[0].CreatedBy)
 
 	status, me := ts.api(t, http.MethodGet, "/api/v1/me", secret, "")
 	require.Equal(t, http.StatusOK, status)
@@ -819,6 +842,13 @@ func TestAccountTokens(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	status, _ = ts.api(t, http.MethodGet, "/api/v1/me", secret, "")
 	require.Equal(t, http.StatusUnauthorized, status, "a revoked token stops working at once")
+
+	// Without a name the token gets one.
+	_, body = b.postFollow("/account/tokens", url.Values{"name": {""}})
+	require.Regexp(t, `Token “token \d{4}-\d{2}-\d{2} \d{2}:\d{2}” created`, body)
+	res, _ = b.get("/account/tokens/1/delete")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, "a GET on the form target goes to its page, no 405")
+	require.Equal(t, "/account/tokens", res.Header.Get("Location"))
 }
 
 func TestSecureCookieBehindTLSProxy(t *testing.T) {

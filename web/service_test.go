@@ -880,7 +880,19 @@ func TestServicePages(t *testing.T) {
 		res, _ = b.get("/services/" + ids["Inventory API"] + "/connect?project=shop")
 		require.Equal(t, http.StatusSeeOther, res.StatusCode)
 		require.Equal(t, "/projects/shop/connections/new?service="+ids["Inventory API"], res.Header.Get("Location"))
+		// Or one of its components: the form's target, or project and component.
+		_, body := b.get("/services/" + ids["Twilio"])
+		require.Contains(t, body, `<option value="shop/orders">`, "the form offers the project's components")
+		for _, query := range []string{"target=shop%2Forders", "project=shop&component=orders"} {
+			res, _ = b.get("/services/" + ids["Twilio"] + "/connect?" + query)
+			require.Equal(t, http.StatusSeeOther, res.StatusCode, query)
+			require.Equal(t, "/projects/shop/components/orders/connections/new?service="+ids["Twilio"], res.Header.Get("Location"), query)
+		}
+		res, _ = b.get("/services/" + ids["Twilio"] + "/connect?target=shop")
+		require.Equal(t, "/projects/shop/connections/new?service="+ids["Twilio"], res.Header.Get("Location"))
 		for _, path := range []string{
+			"/services/" + ids["Twilio"] + "/connect?target=shop%2Fnope",
+			"/services/" + ids["Twilio"] + "/connect?target=blog%2Fweb",
 			"/services/" + ids["Twilio"] + "/connect?project=blog", // not a member
 			"/services/" + ids["Twilio"] + "/connect?project=nope",
 			"/services/" + ids["Twilio"] + "/connect",

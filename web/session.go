@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -161,6 +162,36 @@ func (s *sessionStore) Flashes(c echo.Context) []views.Flash {
 		}
 	}
 	return flashes
+}
+
+// keyNewToken prefixes the session key of a token just created, by the page that shows it.
+const keyNewToken = "newtoken:"
+
+// FlashToken implements handlers.Sessions. The cookie is encrypted and signed; the token
+// stays in it only until the page after the redirect takes it.
+func (s *sessionStore) FlashToken(c echo.Context, path string, token views.NewToken) {
+	b, err := json.Marshal(token)
+	if err != nil {
+		return
+	}
+	s.session(c).Values[keyNewToken+path] = string(b)
+	s.save(c)
+}
+
+// TakeToken implements handlers.Sessions.
+func (s *sessionStore) TakeToken(c echo.Context, path string) *views.NewToken {
+	sess := s.session(c)
+	raw, ok := sess.Values[keyNewToken+path].(string)
+	if !ok {
+		return nil
+	}
+	delete(sess.Values, keyNewToken+path)
+	s.save(c)
+	var token views.NewToken
+	if json.Unmarshal([]byte(raw), &token) != nil {
+		return nil
+	}
+	return &token
 }
 
 func randomToken() string {

@@ -46,6 +46,10 @@ type App struct {
 	DemoAdded bool
 
 	connections *db.ConnectionService // its TokenURL is known once the server listens
+	// stopFlusher ends the runtime activity flusher, which flushes once more; flushed is
+	// closed when it has.
+	stopFlusher context.CancelFunc
+	flushed     chan struct{}
 }
 
 // openDB loads the key and opens the database, applying migrations.
@@ -90,8 +94,15 @@ func services(store *db.DB, passwordCost int) web.Services {
 // OpenApp opens the database, creates the first admin or the demo data when asked, and
 // binds the listener. The caller runs App.Server.Serve and then Close.
 func OpenApp(ctx context.Context, cfg Config) (*App, error) {
+	// Bind first: a start that fails on the address (in use, say) must leave no new database
+	// or key file behind.
+	ln, err := web.ListenTCP(cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
 	store, key, err := openDB(ctx, cfg.DBPath, cfg.SecretKey)
 	if err != nil {
+		ln.Close()
 		return nil, err
 	}
 	app := &App{DB: store, Services: services(store, cfg.PasswordCost)}
@@ -109,6 +120,7 @@ func OpenApp(ctx context.Context, cfg Config) (*App, error) {
 		}
 		return nil
 	}); err != nil {
+		ln.Close()
 		store.Close()
 		return nil, err
 	}
@@ -121,13 +133,26 @@ func OpenApp(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.PasswordLoginOff {
 		opts = append(opts, web.WithPasswordLogin(false))
 	}
+	publicURL := strings.TrimSuffix(cfg.PublicURL, "/")
+	if publicURL != "" {
+		opts = append(opts, web.WithPublicURL(publicURL))
+	}
 	app.Server = web.NewServer(app.Services,
 		db.DeriveKey(key, "junction session hash v1"), db.DeriveKey(key, "junction session block v1"), cfg.Logger, opts...)
-	if err := app.Server.Listen(cfg.Addr); err != nil {
-		store.Close()
-		return nil, err
+	app.Server.UseListener(ln)
+	// Runtime fetches are counted in memory and written once a minute, never per fetch.
+	flushCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	app.stopFlusher, app.flushed = stop, make(chan struct{})
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
 	}
-	publicURL := strings.TrimSuffix(cfg.PublicURL, "/")
+	go func() {
+		defer close(app.flushed)
+		app.Services.Mappings.(*db.MappingService).RunRuntimeActivityFlusher(flushCtx, time.Minute, func(err error) {
+			logger.Error("runtime activity", "err", err)
+		})
+	}()
 	if publicURL == "" {
 		publicURL = app.Server.URL()
 	}
@@ -192,9 +217,16 @@ func (a *App) bootstrapAdmin(ctx context.Context, email, password string) error 
 	return nil
 }
 
-// Close closes the server's listener and the database.
+// Close closes the server's listener, writes the runtime activity counted since the last
+// flush, and closes the database.
 func (a *App) Close() error {
-	return errors.Join(a.Server.Close(), a.DB.Close())
+	err := a.Server.Close()
+	if a.stopFlusher != nil {
+		a.stopFlusher()
+		<-a.flushed
+		a.stopFlusher = nil
+	}
+	return errors.Join(err, a.DB.Close())
 }
 
 // describe renders an error as one line for the terminal, field messages included.

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -765,11 +766,20 @@ func TestServeAddressInUse(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var stdout, stderr syncBuffer
-	code := Run(ctx, []string{"serve", "--addr", ln.Addr().String(), "--db", tempDB(t)}, &stdout, &stderr, mapEnv(nil))
+	dbPath := tempDB(t)
+	code := Run(ctx, []string{"serve", "--addr", ln.Addr().String(), "--db", dbPath}, &stdout, &stderr, mapEnv(nil))
 	if code != exitFailure {
 		t.Fatalf("exit code = %d, want 1\nstdout: %s\nstderr: %s", code, &stdout, &stderr)
 	}
 	requireOneErrorLine(t, stderr.String())
+	// The address is checked before anything is created.
+	entries, err := os.ReadDir(filepath.Dir(dbPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("a failed start left %s behind", e.Name())
+	}
 }
 
 func TestServeAdminFromEnvironment(t *testing.T) {
@@ -905,5 +915,83 @@ func TestCLITokenCreateNeedsExistingDatabase(t *testing.T) {
 	requireCode(t, r, exitFailure)
 	if !strings.Contains(r.stderr, "database directory") {
 		t.Errorf("stderr = %q, want it to name the missing directory", r.stderr)
+	}
+}
+
+// TestCLICommandHelp: `junction COMMAND --help` prints that command's flags with their
+// defaults (never a secret from the environment) and exits 0.
+func TestCLICommandHelp(t *testing.T) {
+	env := map[string]string{"JUNCTION_TOKEN": "jrt_secretfromenv", "JUNCTION_OIDC_CLIENT_SECRET": "oidc-secret-from-env"}
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"serve", "--help"}, []string{"Usage: junction serve", "--addr string", `(default "127.0.0.1:8080")`, "--demo", "--public-url"}},
+		{[]string{"migrate", "-h"}, []string{"Usage: junction migrate", "--db string", `(default "junction.db")`}},
+		{[]string{"user", "create", "--help"}, []string{"Usage: junction user create", "--email", "--password", "--admin"}},
+		{[]string{"user", "--help"}, []string{"Usage: junction user create"}},
+		{[]string{"token", "create", "--help"}, []string{"Usage: junction token create", "--name"}},
+		{[]string{"backup", "--help"}, []string{"Usage: junction backup", "--db"}},
+		{[]string{"env", "--help"}, []string{"Usage: junction env", "--format string", `(default "dotenv")`, "--token string", "set from the environment"}},
+		{[]string{"run", "--help"}, []string{"Usage: junction run", "--server string"}},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := runCLI(t, env, tt.args...)
+			requireCode(t, r, exitOK)
+			for _, want := range tt.want {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			for _, secret := range env {
+				if strings.Contains(r.stdout, secret) {
+					t.Errorf("help shows a secret from the environment:\n%s", r.stdout)
+				}
+			}
+			if strings.Contains(r.stdout, "Commands:") {
+				t.Errorf("stdout is the general usage, not the command's:\n%s", r.stdout)
+			}
+			if r.stderr != "" {
+				t.Errorf("stderr = %q, want empty", r.stderr)
+			}
+		})
+	}
+}
+
+// TestCLIVersion: `junction version` prints what -ldflags set, else the build info.
+func TestCLIVersion(t *testing.T) {
+	r := runCLI(t, nil, "version")
+	requireCode(t, r, exitOK)
+	if !regexp.MustCompile(`^junction \S+ \(commit \S+, built \S+\)\n$`).MatchString(r.stdout) {
+		t.Errorf("stdout = %q", r.stdout)
+	}
+	version, commit, buildDate = "v1.2.3", "abc1234", "2026-12-02T17:00:00Z"
+	t.Cleanup(func() { version, commit, buildDate = "", "", "" })
+	r = runCLI(t, nil, "version")
+	requireCode(t, r, exitOK)
+	if want := "junction v1.2.3 (commit abc1234, built 2026-12-02T17:00:00Z)\n"; r.stdout != want {
+		t.Errorf("stdout = %q, want %q", r.stdout, want)
+	}
+	r = runCLI(t, nil, "version", "extra")
+	requireCode(t, r, exitUsage)
+	requireOneErrorLine(t, r.stderr)
+}
+
+// TestCLIVersionFromLdflags builds the binary as the Makefile does and runs it.
+func TestCLIVersionFromLdflags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "junction")
+	cmd := exec.Command("go", "build", "-tags", "sqlite_fts5", "-ldflags", "-X main.version=v9.9.9 -X main.commit=feedbee -X main.buildDate=2026-01-02T03:04:05Z", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "junction v9.9.9 (commit feedbee, built 2026-01-02T03:04:05Z)\n"; string(out) != want {
+		t.Errorf("version = %q, want %q", out, want)
 	}
 }

@@ -25,7 +25,7 @@ func TestBrowserDatabaseCredentials(t *testing.T) {
 			chromedp.Navigate(base+"/services?q=orders-db"),
 			chromedp.Click(chromedp.CSS(`.service-name`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=connect-form]`)),
-			chromedp.SetValue(chromedp.CSS(`#connect-project`), "shop"),
+			chromedp.SetValue(chromedp.CSS(`#connect-target`), "shop"),
 			chromedp.Click(chromedp.CSS(`[data-testid=connect]`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=credentials-choices]`)),
 		)

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -409,6 +410,49 @@ func TestDemoScreenshots(t *testing.T) {
 		b.run(t, chromedp.Navigate(base+page.path), chromedp.WaitVisible(chromedp.CSS(page.wait)))
 		b.screenshot(t, page.name)
 	}
+	// A runtime token just created (shown once, with the hint), then used a few times.
+	b.run(t,
+		chromedp.Navigate(base+"/projects/shop/components/payments"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=runtime-token-form]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=runtime-token-form] input[name=name]`), "checkout workers"),
+		chromedp.Click(chromedp.CSS(`[data-testid=runtime-token-form] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=new-runtime-token]`)),
+	)
+	b.scrollToTop(t, `#runtime-heading`)
+	b.screenshot(t, "demo-runtime-token-created")
+	token := b.text(t, `#new-runtime-token`)
+	for range 12 {
+		req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/runtime/env", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+	}
+	b.run(t, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid=runtime-tokens]`)))
+	b.scrollToTop(t, `#runtime-heading`)
+	b.screenshot(t, "demo-runtime-activity")
+	b.run(t,
+		chromedp.Navigate(base+"/account/tokens"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=token-form]`)),
+		chromedp.SendKeys(chromedp.CSS(`#token-name`), "CI deploys"),
+		chromedp.Click(chromedp.CSS(`[data-testid=token-form] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=new-token]`)),
+	)
+	b.screenshot(t, "demo-account-token-created")
+	b.run(t,
+		chromedp.Navigate(base+"/services?q=sendgrid"),
+		chromedp.Click(chromedp.CSS(`.service-name`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=connect-form]`)),
+	)
+	b.scrollToTop(t, `[data-testid=connect-panel]`)
+	b.screenshot(t, "demo-connect-panel")
+	b.run(t,
+		chromedp.Navigate(base+"/projects/shop"),
+		chromedp.Click(chromedp.CSS(`[data-testid=project-connections] a`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=howto]`)),
+	)
+	b.scrollToTop(t, `#howto-heading`)
+	b.screenshot(t, "demo-connection-howto")
 	b.noConsoleErrors(t)
 }
 
@@ -654,7 +698,7 @@ func TestBrowserConnections(t *testing.T) {
 			chromedp.Navigate(base+"/services?q=sendgrid"),
 			chromedp.Click(chromedp.CSS(`.service-name`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=connect-form]`)),
-			chromedp.SetValue(chromedp.CSS(`#connect-project`), "shop"),
+			chromedp.SetValue(chromedp.CSS(`#connect-target`), "shop"),
 			chromedp.Click(chromedp.CSS(`[data-testid=connect]`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=connection-form]`)),
 			chromedp.SetValue(chromedp.CSS(`#conn-name`), "newsletter"),

@@ -45,7 +45,9 @@ Commands:
   run [--server URL] [--token T] [--watch [--stop-timeout 10s]] -- CMD ARGS…
                                           run CMD with that environment added; --watch
                                           restarts it when the variables change
+  version                                 print the version, commit and build date
 
+'junction COMMAND --help' prints that command's flags and their defaults.
 --db F is a SQLite file (default junction.db) or a PostgreSQL URL, postgres://…
 
 Environment: JUNCTION_ADDR, JUNCTION_DB, JUNCTION_SECRET_KEY, JUNCTION_PUBLIC_URL,
@@ -72,11 +74,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	err := dispatch(ctx, args, stdout, stderr, getenv)
 	var ue *usageError
 	var exit *exitCodeError
+	var help *helpError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &exit):
 		return exit.code
+	case errors.As(err, &help):
+		fmt.Fprint(stdout, help.text)
+		return exitOK
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -100,11 +106,17 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	case "migrate":
 		return runMigrate(ctx, args, stdout, getenv)
 	case "user":
+		if len(args) > 0 && isHelpFlag(args[0]) {
+			return runUserCreate(ctx, args, stdout, getenv)
+		}
 		if len(args) == 0 || args[0] != "create" {
 			return &usageError{"usage: junction user create --email E --password P [--admin]"}
 		}
 		return runUserCreate(ctx, args[1:], stdout, getenv)
 	case "token":
+		if len(args) > 0 && isHelpFlag(args[0]) {
+			return runTokenCreate(ctx, args, stdout, getenv)
+		}
 		if len(args) == 0 || args[0] != "create" {
 			return &usageError{"usage: junction token create --email E [--name N]"}
 		}
@@ -115,6 +127,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return runEnv(ctx, args, stdout, stderr, getenv)
 	case "run":
 		return runRun(ctx, args, stdout, stderr, getenv)
+	case "version", "--version":
+		return runVersion(args, stdout)
 	case "help", "-h", "--help":
 		return flag.ErrHelp
 	}
@@ -131,7 +145,7 @@ func newFlagSet(name string) *flag.FlagSet {
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return commandHelp(fs)
 		}
 		return &usageError{fmt.Sprintf("%s: %v", fs.Name(), err)}
 	}
@@ -290,7 +304,7 @@ func runBackup(ctx context.Context, args []string, stdout io.Writer, getenv func
 	dbPath := fs.String("db", envOr(getenv, "JUNCTION_DB", "junction.db"), "SQLite database file or PostgreSQL URL")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return commandHelp(fs)
 		}
 		return &usageError{fmt.Sprintf("backup: %v", err)}
 	}

@@ -246,7 +246,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	stopTimeout := fs.Duration("stop-timeout", 10*time.Second, "how long the command may take to stop (on a restart, or when run is interrupted) before SIGKILL")
 	if err := fs.Parse(args); err != nil { // CMD and its arguments follow the flags
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return commandHelp(fs)
 		}
 		return &usageError{fmt.Sprintf("run: %v", err)}
 	}
