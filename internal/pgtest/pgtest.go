@@ -456,7 +456,7 @@ func (c *Cluster) chownToPostgres(path string) error {
 // several stores at once.
 func (c *Cluster) startServer() (string, error) {
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "+
-		"-c full_page_writes=off -c shared_buffers=32MB -c max_connections=300", c.port, c.dir)
+		"-c full_page_writes=off -c shared_buffers=128MB -c max_connections=300", c.port, c.dir)
 	return c.pgCtl("-o", opts, "-w", "-t", "60", "start")
 }
 
