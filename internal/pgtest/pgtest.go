@@ -1,5 +1,5 @@
 // Package pgtest gives tests a throwaway PostgreSQL server: one cluster per test binary,
-// started on first use from Debian's postgresql package (`make postgres` installs it) into a
+// started on first use from Debian's postgresql package (`make postgresql` installs it) into a
 // temporary directory, listening on 127.0.0.1 and a socket in that directory, and stopped by
 // Main when the tests end; each test gets a database of its own, copied from a template that
 // holds Junction's schema (so a test does not wait for the migrations). JUNCTION_TEST_POSTGRES,
@@ -67,7 +67,7 @@ func Require(tb testing.TB) *Cluster {
 		if os.Getenv("JUNCTION_SKIP_POSTGRES") == "1" && os.Getenv("CI") != "true" {
 			tb.Skipf("no PostgreSQL (%v) and JUNCTION_SKIP_POSTGRES=1", startErr)
 		}
-		tb.Fatalf("PostgreSQL for the tests: %v (run `make postgres`, set JUNCTION_TEST_POSTGRES, or JUNCTION_SKIP_POSTGRES=1 outside CI)", startErr)
+		tb.Fatalf("PostgreSQL for the tests: %v (run `make postgresql`, set JUNCTION_TEST_POSTGRES, or JUNCTION_SKIP_POSTGRES=1 outside CI)", startErr)
 	}
 	return started
 }
