@@ -237,6 +237,11 @@ func (s *ConnectionService) createConnection(ctx context.Context, tx *Tx, user *
 		return &junction.Error{Code: junction.EINVALID, Message: "Name the service to connect to.",
 			Fields: map[string]string{"service_id": "Required."}}
 	}
+	// The service's credentials stay as they are until this connection, which may choose
+	// one, is committed: removing a credential waits, then sees the connection (409).
+	if err := lockService(ctx, tx, c.Service.ID, tx.db.dialect.forShare); err != nil {
+		return err
+	}
 	svc, err := findService(ctx, tx, c.Service.ID)
 	if err != nil {
 		return err

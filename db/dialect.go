@@ -22,6 +22,9 @@ type dialect struct {
 	// that two writers of the same project or component take turns. SQLite needs none: its
 	// one writer connection already runs write transactions one at a time.
 	forUpdate string
+	// forShare is forUpdate for readers that only need the row to stay as it is (a
+	// connection choosing a service's credential while someone removes it).
+	forShare string
 
 	// searchServices answers a catalog query (made safe by searchWords) with the facets.
 	searchServices func(ctx context.Context, tx *Tx, user *junction.User, words []string, fc *facetCounter) ([]*junction.Service, error)
@@ -56,6 +59,7 @@ var postgresDialect = &dialect{
 	name:           "postgres",
 	rebind:         rebindDollar,
 	forUpdate:      " FOR UPDATE",
+	forShare:       " FOR SHARE",
 	searchServices: searchServicesTSVector,
 	// service_search.sort_key is already folded, under the "C" collation.
 	searchNameOrder: "name",

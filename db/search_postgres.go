@@ -18,9 +18,12 @@ import (
 // and the description (C) under a GIN index; the store fills it from Go, with the words split
 // as FTS5's unicode61 tokenizer splits them and folded (lower case, no accents), so that both
 // engines find the same services and no extension (unaccent) is needed. A query is then a
-// tsquery of prefix terms ('twil':*), with :*A and :*B for the ranking tiers. pg_trgm was
-// measured against this at 100,000 services (README, "Catalog search on PostgreSQL"): it
-// matches substrings, not word prefixes, and was slower for common words.
+// tsquery of prefix terms ('twil':*), with :*A and :*B for the ranking tiers. The search reads
+// service_search, a narrow copy of services kept by a trigger (migration 0009). pg_trgm was
+// measured against this at 100,000 rows (README, "Catalog search on PostgreSQL"): as fast for
+// whole words, but a one- or two-letter prefix (what a person has typed after a keystroke or
+// two) has no trigram to look up, so it scans every row, ten times slower; it also matches
+// inside words, not at their start, and its index is half as large again.
 
 // foldWords is the text the index holds for s: its words, lower-cased and without
 // diacritics, separated by spaces, which PostgreSQL's parser keeps as they are.

@@ -543,6 +543,11 @@ func (s *ServiceService) createService(ctx context.Context, tx *Tx, user *juncti
 
 // findEditableService is findService for callers about to change the service.
 func findEditableService(ctx context.Context, tx *Tx, id string) (*junction.Service, error) {
+	// Two edits of one service (each adding a database credential, say) take turns, so
+	// that neither overwrites the other with what it read before the other's commit.
+	if err := lockService(ctx, tx, id, tx.db.dialect.forUpdate); err != nil {
+		return nil, err
+	}
 	svc, err := findService(ctx, tx, id)
 	if err != nil {
 		return nil, err
@@ -551,6 +556,20 @@ func findEditableService(ctx context.Context, tx *Tx, id string) (*junction.Serv
 		return nil, junction.Errorf(junction.EFORBIDDEN, "You cannot change this service.")
 	}
 	return svc, nil
+}
+
+// lockService takes the row lock lock (dialect.forUpdate or forShare) of service id until the
+// transaction ends. A service that does not exist is left to the caller's lookup to report.
+func lockService(ctx context.Context, tx *Tx, id, lock string) error {
+	if lock == "" {
+		return nil
+	}
+	var seq int64
+	err := tx.QueryRowContext(ctx, `SELECT seq FROM services WHERE id = ?`+lock, id).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	return err
 }
 
 // UpdateService implements junction.ServiceService. Internal and database services change in

@@ -329,11 +329,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 	var mismatches []string
 	checks := 0
 	for _, r := range rows {
-		for i, group := range [][]int{{rAnon, rOther, rViewer, rDev}, {rAdmin}} {
+		for g, group := range [][]int{{rAnon, rOther, rViewer, rDev}, {rAdmin}} {
 			// A subtest per fixture, so that its database is closed (and on PostgreSQL reused)
-			// as soon as the route is checked rather than when the whole matrix ends. Names
-			// are unique: a repeated one would get "#01", which a SQLite path may not hold.
-			t.Run(r.route+" "+[]string{"others", "admin"}[i], func(t *testing.T) {
+			// as soon as the route is checked rather than when the whole matrix ends. Names are
+			// unique: a repeated one gets a # suffix, which a SQLite path may not hold.
+			t.Run(r.route+" as "+[]string{"others", "admin"}[g], func(t *testing.T) {
 				f := newAuthzFixture(t)
 				r := r
 				for key, id := range f.ids {

@@ -82,9 +82,9 @@ type replica struct {
 // replicaSet is two `junction serve` processes of the built binary on one PostgreSQL
 // database, with the same JUNCTION_SECRET_KEY, as behind a load balancer. Tests of
 // behaviour that must not depend on which replica answers use it: startReplicas, then
-// api/apiOn, the admin token, and sql for what is in the database.
+// apiOn or mustAPI with the admin token on rs.A or rs.B, count or sql for what is in the
+// database, kill9 and restart. A subtest added to TestReplicas gets both replicas running.
 type replicaSet struct {
-	t     *testing.T
 	bin   string
 	dbURL string
 	env   []string
@@ -102,7 +102,7 @@ type replicaSet struct {
 func startReplicas(t *testing.T, extraArgs ...string) *replicaSet {
 	t.Helper()
 	cluster := pgtest.Require(t)
-	rs := &replicaSet{t: t, bin: junctionBinary(t), dbURL: cluster.NewEmptyDatabase(t)}
+	rs := &replicaSet{bin: junctionBinary(t), dbURL: cluster.NewEmptyDatabase(t)}
 	rs.env = append(os.Environ(), "JUNCTION_SECRET_KEY="+crashKey, "JUNCTION_DB="+rs.dbURL,
 		"JUNCTION_ADMIN_EMAIL="+replicaAdmin, "JUNCTION_ADMIN_PASSWORD="+replicaPassword)
 	var wg sync.WaitGroup

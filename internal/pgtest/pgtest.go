@@ -1,5 +1,5 @@
 // Package pgtest gives tests a throwaway PostgreSQL server: one cluster per test binary,
-// started on first use from Debian's postgresql package (`make postgres` installs it) into a
+// started on first use from Debian's postgresql package (`make postgresql` installs it) into a
 // temporary directory, listening on 127.0.0.1 and a socket in that directory, and stopped by
 // Main when the tests end; each test gets a database of its own, copied from a template that
 // holds Junction's schema (so a test does not wait for the migrations). JUNCTION_TEST_POSTGRES,
@@ -67,7 +67,7 @@ func Require(tb testing.TB) *Cluster {
 		if os.Getenv("JUNCTION_SKIP_POSTGRES") == "1" && os.Getenv("CI") != "true" {
 			tb.Skipf("no PostgreSQL (%v) and JUNCTION_SKIP_POSTGRES=1", startErr)
 		}
-		tb.Fatalf("PostgreSQL for the tests: %v (run `make postgres`, set JUNCTION_TEST_POSTGRES, or JUNCTION_SKIP_POSTGRES=1 outside CI)", startErr)
+		tb.Fatalf("PostgreSQL for the tests: %v (run `make postgresql`, set JUNCTION_TEST_POSTGRES, or JUNCTION_SKIP_POSTGRES=1 outside CI)", startErr)
 	}
 	return started
 }
@@ -456,7 +456,7 @@ func (c *Cluster) chownToPostgres(path string) error {
 // several stores at once.
 func (c *Cluster) startServer() (string, error) {
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "+
-		"-c full_page_writes=off -c shared_buffers=32MB -c max_connections=300", c.port, c.dir)
+		"-c full_page_writes=off -c shared_buffers=128MB -c max_connections=300", c.port, c.dir)
 	return c.pgCtl("-o", opts, "-w", "-t", "60", "start")
 }
 
