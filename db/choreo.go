@@ -198,6 +198,10 @@ func (s *MappingService) ImportComponentYAML(ctx context.Context, project, compo
 				return err
 			}
 		}
+		// A dry run rolls back with the rest of the transaction: its entry too.
+		if _, err := recordMappings(ctx, tx, p, c, "mappings.import", existing, nil); err != nil {
+			return err
+		}
 		if dryRun {
 			return errDryRun
 		}
