@@ -93,8 +93,9 @@ func auditWhere(ctx context.Context, tx *Tx, f junction.AuditFilter) (string, []
 		args = append(args, "%"+escapeLike(f.Actor)+"%")
 	}
 	if f.Action != "" {
-		where += ` AND (action = ? OR action LIKE ? ESCAPE '\')`
-		args = append(args, f.Action, escapeLike(f.Action)+".%")
+		// An action ("connection.create"), a resource ("connection") or a verb ("reveal").
+		where += ` AND (action = ? OR action LIKE ? ESCAPE '\' OR action LIKE ? ESCAPE '\')`
+		args = append(args, f.Action, escapeLike(f.Action)+".%", "%."+escapeLike(f.Action))
 	}
 	if f.Project != "" {
 		// By the project's ID while it exists (a later project with the same handle is

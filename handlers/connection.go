@@ -2,10 +2,10 @@ package handlers
 
 import (
 	"net/http"
-	"time"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 

@@ -286,17 +286,17 @@ var deniedActions = map[string]string{
 	"GET /projects/:p/components/:c/env": "secret.reveal", "GET /api/v1/projects/:p/components/:c/env": "secret.reveal",
 	"POST /projects/:p/components/:c/env": "mappings.replace", "PUT /api/v1/projects/:p/components/:c/mappings/:id": "mappings.replace",
 	"DELETE /api/v1/projects/:p/components/:c/mappings/:id": "mappings.delete",
-	"POST /projects/:p/components/:c/env/restore": "mappings.restore", "POST /api/v1/projects/:p/components/:c/mappings/restore": "mappings.restore",
+	"POST /projects/:p/components/:c/env/restore":           "mappings.restore", "POST /api/v1/projects/:p/components/:c/mappings/restore": "mappings.restore",
 	"POST /projects/:p/components/:c/import": "mappings.import", "PUT /api/v1/projects/:p/components/:c/component.yaml": "mappings.import",
 	"POST /projects/:p/components/:c/runtime-tokens": "runtime_token.create", "POST /api/v1/projects/:p/components/:c/runtime-tokens": "runtime_token.create",
 	"POST /projects/:p/components/:c/runtime-tokens/:id/delete": "runtime_token.revoke", "DELETE /api/v1/projects/:p/components/:c/runtime-tokens/:id": "runtime_token.revoke",
 	"POST /services/third-party": "service.register", "POST /services/database": "service.register", "POST /api/v1/services": "service.register",
 	"POST /projects/:p/components/:c/endpoints": "service.register",
-	"POST /services/:id": "service.update", "PATCH /api/v1/services/:id": "service.update",
+	"POST /services/:id":                        "service.update", "PATCH /api/v1/services/:id": "service.update",
 	"POST /services/:id/listing": "service.unlist", "POST /services/:id/delete": "service.delete", "DELETE /api/v1/services/:id": "service.delete",
 	"POST /environments": "environment.create", "POST /api/v1/environments": "environment.create",
 	"POST /users": "user.create",
-	"GET /audit": "audit.read", "GET /api/v1/audit": "audit.read",
+	"GET /audit":  "audit.read", "GET /api/v1/audit": "audit.read",
 }
 
 func deniedAction(c echo.Context) string {

@@ -176,7 +176,7 @@ func TestExportFormats(t *testing.T) {
 		require.NoError(t, err)
 		defer conn.Close()
 		var n int
-		require.NoError(t, conn.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM audit_log WHERE action = 'env.reveal' AND actor = ?`, email).Scan(&n))
+		require.NoError(t, conn.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM audit_log WHERE action = 'secret.reveal' AND outcome = 'ok' AND target_type = 'component' AND actor = ?`, email).Scan(&n))
 		return n
 	}
 	const page = "/projects/shop/components/orders/export?environment=development&format="

@@ -88,6 +88,9 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 		metrics:       newMetrics(services.DBStats),
 	}
 	s.echo.HideBanner, s.echo.HidePort = true, true
+	if history, ok := services.Audit.(junction.HistoryService); ok && services.History == nil {
+		services.History = history // the store's audit log reads the histories too
+	}
 	h := &handlers.Handler{
 		Users: services.Users, Projects: services.Projects, Components: services.Components,
 		Environments: services.Environments, Services: services.Services, Connections: services.Connections,
