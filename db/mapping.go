@@ -169,6 +169,11 @@ func mappingDetails(list []junction.Mapping) map[string]any {
 // saveMappingVersion stores a component's mappings as its next version.
 func saveMappingVersion(ctx context.Context, tx *Tx, componentID int64, action string, list []junction.Mapping) (int, error) {
 	var version int
+	// Writers of one component's mappings take turns here, so that each gets its own number.
+	var locked int64
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM components WHERE id = ?`+tx.db.dialect.forUpdate, componentID).Scan(&locked); err != nil {
+		return 0, err
+	}
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM mapping_versions WHERE component_id = ?`, componentID).Scan(&version); err != nil {
 		return 0, err
 	}
