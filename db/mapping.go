@@ -326,40 +326,38 @@ func (s *MappingService) ReplaceMappings(ctx context.Context, project, component
 // action.
 func (s *MappingService) replaceMappings(ctx context.Context, tx *Tx, p *junction.Project, c *junction.Component,
 	names map[string]map[string]string, action string, extra map[string]any) ([]junction.Mapping, error) {
-	{
-		conns := map[string]junction.MappedConnection{}
-		for id := range names {
-			r, err := s.usableConnection(ctx, tx, p, c, id)
-			if err != nil {
-				return nil, err
-			}
-			conn, err := s.connections.build(ctx, tx, r, p.Role, false)
-			if err != nil {
-				return nil, err
-			}
-			mc := junction.MappedConnection{Name: conn.Name}
-			for _, prm := range conn.Parameters {
-				mc.Parameters = append(mc.Parameters, prm.Name)
-			}
-			conns[id] = mc
-		}
-		if err := junction.ValidateComponentMappings(conns, names); err != nil {
-			return nil, err
-		}
-		before, err := mappingsOf(ctx, tx, c.ID)
+	conns := map[string]junction.MappedConnection{}
+	for id := range names {
+		r, err := s.usableConnection(ctx, tx, p, c, id)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM mappings WHERE component_id = ?`, c.ID); err != nil {
+		conn, err := s.connections.build(ctx, tx, r, p.Role, false)
+		if err != nil {
 			return nil, err
 		}
-		for id, byParam := range names {
-			if err := writeMappings(ctx, tx, c.ID, id, conns[id].Parameters, byParam); err != nil {
-				return nil, err
-			}
+		mc := junction.MappedConnection{Name: conn.Name}
+		for _, prm := range conn.Parameters {
+			mc.Parameters = append(mc.Parameters, prm.Name)
 		}
-		return recordMappings(ctx, tx, p, c, action, before, extra)
+		conns[id] = mc
 	}
+	if err := junction.ValidateComponentMappings(conns, names); err != nil {
+		return nil, err
+	}
+	before, err := mappingsOf(ctx, tx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM mappings WHERE component_id = ?`, c.ID); err != nil {
+		return nil, err
+	}
+	for id, byParam := range names {
+		if err := writeMappings(ctx, tx, c.ID, id, conns[id].Parameters, byParam); err != nil {
+			return nil, err
+		}
+	}
+	return recordMappings(ctx, tx, p, c, action, before, extra)
 }
 
 // DeleteMappings implements junction.MappingService.

@@ -253,3 +253,55 @@ func mustUserID(t *testing.T, ts *testServer, email string) int64 {
 	require.NoError(t, err)
 	return u.ID
 }
+
+// TestRotationGracePages rotates with a grace on the rotate page, sees until when the
+// previous secret works on the connection page, finishes it there, and reads the History tab.
+func TestRotationGracePages(t *testing.T) {
+	f := newConnectionFixture(t)
+	conn := f.create(t, "/api/v1/projects/shop/connections", f.admin, `{"name":"keyed","service_id":"`+f.apiKeySvc+`"}`)
+	id := conn["id"].(string)
+	_, revealed := f.api(t, http.MethodGet, "/api/v1/connections/"+id+"?reveal=true", f.admin, "")
+	var oldKey string
+	for _, p := range revealed["parameters"].([]any) {
+		if prm := p.(map[string]any); prm["name"] == "ChoreoAPIKey" {
+			oldKey = prm["values"].(map[string]any)["production"].(string)
+		}
+	}
+	require.NotEmpty(t, oldKey)
+	b := f.browser(t)
+	b.mustLogin("ada@example.com")
+	_, page := b.get("/connections/" + id + "/rotate?environment=production")
+	require.Contains(t, page, `name="grace"`)
+	res, _ := b.post("/connections/"+id+"/rotate", url.Values{"environment": {"production"}, "grace": {"24h"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	_, page = b.get("/connections/" + id)
+	require.Contains(t, page, `data-testid="grace-production"`)
+	require.Contains(t, page, "the previous secret is still valid until")
+	require.Contains(t, page, `data-testid="finish-rotation-production"`)
+	status, _ := f.api(t, http.MethodPost, "/api/v1/api-keys/verify", "", `{"key":"`+oldKey+`"}`)
+	require.Equal(t, http.StatusOK, status, "the previous key verifies during the grace")
+
+	res, _ = b.post("/connections/"+id+"/rotate/finish", url.Values{"environment": {"production"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	_, page = b.get("/connections/" + id)
+	require.NotContains(t, page, `data-testid="grace-production"`)
+	status, _ = f.api(t, http.MethodPost, "/api/v1/api-keys/verify", "", `{"key":"`+oldKey+`"}`)
+	require.Equal(t, http.StatusUnauthorized, status, "finished: the previous key fails at once")
+	res, _ = b.post("/connections/"+id+"/rotate", url.Values{"environment": {"production"}, "grace": {"8d"}})
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+
+	// The History tab, a plain page: who, when, what changed.
+	status, _ = f.api(t, http.MethodPatch, "/api/v1/connections/"+id, f.admin, `{"name":"keyed-two"}`)
+	require.Equal(t, http.StatusOK, status)
+	_, page = b.get("/connections/" + id + "/history")
+	for _, want := range []string{"connection.update", "connection.rotate_finish", "connection.rotate", "connection.create", "ada@example.com", "keyed-two"} {
+		require.Contains(t, page, want)
+	}
+	require.Regexp(t, `(?s)diff-old">keyed<.*diff-new">keyed-two<`, page, "old → new")
+	require.NotContains(t, page, oldKey)
+	for _, path := range []string{"/projects/shop/history", "/services/" + f.apiKeySvc + "/history", "/projects/shop/components/orders/env/history"} {
+		res, page := b.get(path)
+		require.Equal(t, http.StatusOK, res.StatusCode, path)
+		require.Contains(t, page, "History", path)
+	}
+}
