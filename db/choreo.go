@@ -113,6 +113,13 @@ func (s *MappingService) ImportComponentYAML(ctx context.Context, project, compo
 		if !p.Role.CanWrite() {
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot import mappings.")
 		}
+		// An import may create connections (the project's lock), then writes mappings.
+		if err := lockProject(ctx, tx, p.ID); err != nil {
+			return err
+		}
+		if err := lockComponent(ctx, tx, c.ID); err != nil {
+			return err
+		}
 		if len(imp.References) == 0 {
 			return nil // nothing to import: nothing is written
 		}

@@ -567,6 +567,12 @@ func (s *ConnectionService) DeleteConnection(ctx context.Context, id string, for
 		}); err != nil {
 			return err
 		}
+		sort.Slice(components, func(i, j int) bool { return components[i] < components[j] })
+		for _, k := range components {
+			if err := lockComponent(ctx, tx, k); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE id = ?`, id); err != nil {
 			return err
 		}
@@ -825,23 +831,29 @@ func (s *ConnectionService) EndGraces(ctx context.Context) (n int, err error) {
 			return err
 		}
 		for _, e := range list {
+			// Another replica's job may have erased it meanwhile: only the one that did records it.
+			var res sql.Result
 			if e.kind == "oauth_secret" {
-				_, err = tx.ExecContext(ctx, `UPDATE oauth_credentials SET previous_secret_hash = NULL, previous_secret_sealed = NULL,
-					previous_valid_until = NULL WHERE client_id = ?`, e.key)
+				res, err = tx.ExecContext(ctx, `UPDATE oauth_credentials SET previous_secret_hash = NULL, previous_secret_sealed = NULL,
+					previous_valid_until = NULL WHERE client_id = ? AND previous_valid_until IS NOT NULL AND previous_valid_until <= ?`, e.key, now)
 			} else {
-				_, err = tx.ExecContext(ctx, `UPDATE api_keys SET previous_key_hash = NULL, previous_key_sealed = NULL,
-					previous_valid_until = NULL WHERE connection_id = ? AND environment = ?`, e.key, e.env)
+				res, err = tx.ExecContext(ctx, `UPDATE api_keys SET previous_key_hash = NULL, previous_key_sealed = NULL,
+					previous_valid_until = NULL WHERE connection_id = ? AND environment = ? AND previous_valid_until IS NOT NULL
+					AND previous_valid_until <= ?`, e.key, e.env, now)
 			}
 			if err != nil {
 				return err
 			}
+			if affected, _ := res.RowsAffected(); affected == 0 {
+				continue
+			}
+			n++
 			if err := tx.audit(ctx, junction.AuditEntry{Actor: SystemActor, Action: "rotation.grace_end", Project: e.project, Component: e.component,
 				Target:  junction.AuditTarget{Type: "connection", ID: e.connection, Name: e.name},
 				Details: map[string]any{"environment": e.env, "kind": e.kind, "previous_secret": "erased"}}); err != nil {
 				return err
 			}
 		}
-		n = len(list)
 		return nil
 	})
 	return n, err

@@ -23,6 +23,11 @@ type dialect struct {
 	// one writer connection already runs write transactions one at a time.
 	forUpdate string
 
+	// forNoKeyUpdate is forUpdate for a row whose key stays: it does not wait for the
+	// foreign-key checks of rows that refer to it (a component's mappings), so that writers
+	// of one component take turns without deadlocking with their own inserts.
+	forNoKeyUpdate string
+
 	// searchServices answers a catalog query (made safe by searchWords) with the facets.
 	searchServices func(ctx context.Context, tx *Tx, user *junction.User, words []string, fc *facetCounter) ([]*junction.Service, error)
 
@@ -51,6 +56,7 @@ var postgresDialect = &dialect{
 	name:           "postgres",
 	rebind:         rebindDollar,
 	forUpdate:      " FOR UPDATE",
+	forNoKeyUpdate: " FOR NO KEY UPDATE",
 	searchServices: searchServicesTSVector,
 	indexService:   indexServiceTSVector,
 	exclusive:      advisoryLock,

@@ -97,6 +97,9 @@ func (s *MappingService) SetMappings(ctx context.Context, project, component, co
 		if !p.Role.CanWrite() {
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change mappings.")
 		}
+		if err := lockComponent(ctx, tx, c.ID); err != nil {
+			return err
+		}
 		r, err := s.usableConnection(ctx, tx, p, c, connectionID)
 		if err != nil {
 			return err
@@ -169,9 +172,9 @@ func mappingDetails(list []junction.Mapping) map[string]any {
 // saveMappingVersion stores a component's mappings as its next version.
 func saveMappingVersion(ctx context.Context, tx *Tx, componentID int64, action string, list []junction.Mapping) (int, error) {
 	var version int
-	// Writers of one component's mappings take turns here, so that each gets its own number.
-	var locked int64
-	if err := tx.QueryRowContext(ctx, `SELECT id FROM components WHERE id = ?`+tx.db.dialect.forUpdate, componentID).Scan(&locked); err != nil {
+	// Writers of one component's mappings take turns (they took the lock first already), so
+	// that each gets its own number.
+	if err := lockComponent(ctx, tx, componentID); err != nil {
 		return 0, err
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM mapping_versions WHERE component_id = ?`, componentID).Scan(&version); err != nil {
@@ -228,6 +231,9 @@ func (s *MappingService) RestoreMappings(ctx context.Context, project, component
 		}
 		if !p.Role.CanWrite() {
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change mappings.")
+		}
+		if err := lockComponent(ctx, tx, c.ID); err != nil {
+			return err
 		}
 		var raw string
 		err = tx.QueryRowContext(ctx, `SELECT mappings FROM mapping_versions WHERE component_id = ? AND version = ?`, c.ID, version).Scan(&raw)
@@ -316,6 +322,9 @@ func (s *MappingService) ReplaceMappings(ctx context.Context, project, component
 		if !p.Role.CanWrite() {
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change mappings.")
 		}
+		if err := lockComponent(ctx, tx, c.ID); err != nil {
+			return err
+		}
 		list, err = s.replaceMappings(ctx, tx, p, c, names, "mappings.replace", nil)
 		return err
 	})
@@ -370,6 +379,9 @@ func (s *MappingService) DeleteMappings(ctx context.Context, project, component,
 		if !p.Role.CanWrite() {
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change mappings.")
 		}
+		if err := lockComponent(ctx, tx, c.ID); err != nil {
+			return err
+		}
 		before, err := mappingsOf(ctx, tx, c.ID)
 		if err != nil {
 			return err
@@ -384,4 +396,12 @@ func (s *MappingService) DeleteMappings(ctx context.Context, project, component,
 		_, err = recordMappings(ctx, tx, p, c, "mappings.delete", before, map[string]any{"connection_id": connectionID})
 		return err
 	})
+}
+
+// lockComponent takes the component's row lock until the transaction ends, so that writers
+// of its mappings take turns. Every mappings write takes it before it touches a mapping, and
+// after its project's lock when it takes that too.
+func lockComponent(ctx context.Context, tx *Tx, id int64) error {
+	var locked int64
+	return tx.QueryRowContext(ctx, `SELECT id FROM components WHERE id = ?`+tx.db.dialect.forNoKeyUpdate, id).Scan(&locked)
 }
