@@ -261,10 +261,10 @@ func (s *AuditService) History(ctx context.Context, targetType, targetID string)
 		query := `SELECT ` + auditColumns + ` FROM audit_log WHERE target_type = ? AND target_id = ?`
 		args := []any{targetType, targetID}
 		if targetType == "project" {
-			// A project's history is its own entries, not those of another project that had
-			// the handle before.
-			query += ` AND (project_id IS NULL OR project_id = (SELECT id FROM projects WHERE handle = ?))`
-			args = append(args, targetID)
+			// A project's history is every change in it (its components, members, connections,
+			// variables), by its ID: not those of another project that had the handle before.
+			query = `SELECT ` + auditColumns + ` FROM audit_log WHERE project_id = (SELECT id FROM projects WHERE handle = ?)`
+			args = []any{targetID}
 		}
 		return queryEach(ctx, tx, query+` ORDER BY id DESC LIMIT 500`, args, func(rows *sql.Rows) error {
 			e, err := scanAudit(rows)

@@ -308,3 +308,21 @@ func TestAudit_NeverHoldsASecret(t *testing.T) {
 	e := lastEntry(t, f.store, f.admin, "service.update")
 	require.Equal(t, "changed", e.Details["after"].(map[string]any)["secret env/development/Password"])
 }
+
+func TestAudit_ProjectHistoryIsEveryChangeInIt(t *testing.T) {
+	f := newMapFixture(t)
+	ctx := ContextAs(t, f.developer)
+	history, err := db.NewAuditService(f.store).History(ctx, "project", "shop")
+	require.NoError(t, err)
+	var actions []string
+	for _, e := range history {
+		require.Equal(t, "shop", e.Project)
+		actions = append(actions, e.Action)
+	}
+	require.Contains(t, actions, "project.create")
+	require.Contains(t, actions, "component.create")
+	require.Contains(t, actions, "connection.create")
+	require.Contains(t, actions, "member.set")
+	_, err = db.NewAuditService(f.store).History(ContextAs(t, f.otherDev), "project", "shop")
+	require.Equal(t, junction.ENOTFOUND, junction.ErrorCode(err), "only for those who may see it")
+}

@@ -250,7 +250,7 @@ func (h *Handler) recordForbidden(c echo.Context, message string) {
 	e := junction.AuditEntry{Action: deniedAction(c), Project: c.Param("p"), Component: c.Param("c"),
 		Details: map[string]any{"method": c.Request().Method, "route": c.Path(), "reason": message}}
 	switch id := c.Param("id"); {
-	case id != "" && strings.HasPrefix(c.Path(), "/services") || strings.HasPrefix(c.Path(), "/api/v1/services"):
+	case id != "" && (strings.HasPrefix(c.Path(), "/services") || strings.HasPrefix(c.Path(), "/api/v1/services")):
 		e.Target = junction.AuditTarget{Type: "service", ID: id}
 	case id != "" && strings.Contains(c.Path(), "/connections/:id"):
 		e.Target = junction.AuditTarget{Type: "connection", ID: id}
