@@ -55,6 +55,9 @@ type Connection struct {
 	// (DefaultCredential unless another was chosen).
 	Credentials map[string]string     `json:"credentials,omitempty"`
 	Parameters  []ConnectionParameter `json:"parameters"`
+	// PreviousValidUntil tells, per environment, until when the secret that a rotation with
+	// grace replaced still works.
+	PreviousValidUntil map[string]time.Time `json:"previous_valid_until,omitempty"`
 
 	// Role is the caller's role in the connection's project.
 	Role Role `json:"-"`
@@ -430,8 +433,47 @@ type ConnectionService interface {
 	// Rotate replaces the OAuth client secret or the API key of the connection in one
 	// environment and returns the connections that share it.
 	Rotate(ctx context.Context, id, environment string) ([]*Connection, error)
+	// RotateWithGrace is Rotate with a grace period (0 to MaxGrace; EINVALID keyed grace
+	// otherwise) during which the previous secret keeps working.
+	RotateWithGrace(ctx context.Context, id, environment string, grace time.Duration) (*Rotation, error)
+	// FinishRotation ends a grace period at once: the previous secret stops working and is
+	// erased (ECONFLICT when there is none).
+	FinishRotation(ctx context.Context, id, environment string) error
 	// FindConsumers lists the projects and components connected to a service, with the
 	// components that map each connection and, for a database, its credentials.
 	FindConsumers(ctx context.Context, serviceID string) ([]*Consumer, error)
 	TokenService
+}
+
+// MaxGrace is the longest grace period of a rotation: seven days.
+const MaxGrace = 168 * time.Hour
+
+// Rotation is the result of a rotation: the connections that share the new secret and, with
+// a grace period, until when the previous one still works.
+type Rotation struct {
+	Shared             []*Connection
+	Environment        string
+	PreviousValidUntil *time.Time
+}
+
+// ValidateGrace checks a rotation's grace period.
+func ValidateGrace(grace time.Duration) error {
+	if grace < 0 || grace > MaxGrace {
+		msg := "Use a grace period from 0s to 168h (seven days)."
+		return &Error{Code: EINVALID, Message: msg, Fields: map[string]string{"grace": msg}}
+	}
+	return nil
+}
+
+// ParseGrace reads a grace period such as "24h" or "90m"; "" is none.
+func ParseGrace(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		msg := "Use a duration such as 24h (at most 168h)."
+		return 0, &Error{Code: EINVALID, Message: msg, Fields: map[string]string{"grace": msg}}
+	}
+	return d, ValidateGrace(d)
 }

@@ -242,6 +242,13 @@ type MappingService interface {
 	// ReplaceMappings sets all of a component's mappings at once (names by connection ID,
 	// then parameter), all or nothing; errors are keyed "<connection ID>.<parameter>".
 	ReplaceMappings(ctx context.Context, project, component string, names map[string]map[string]string) ([]Mapping, error)
+	// MappingHistory lists the versions of the component's mappings, newest first: every
+	// write stores the whole set as a new version.
+	MappingHistory(ctx context.Context, project, component string) ([]*MappingVersion, error)
+	// RestoreMappings makes an earlier version current, as a new version, with the
+	// validation of a save; a connection of that version that is gone is EINVALID naming it,
+	// and nothing is restored. ENOTFOUND for an unknown version.
+	RestoreMappings(ctx context.Context, project, component string, version int) ([]Mapping, error)
 	// Env returns the component's effective environment; secrets masked unless reveal.
 	Env(ctx context.Context, project, component, environment string, reveal bool) ([]EnvVar, error)
 
@@ -286,4 +293,13 @@ type RuntimeDocument struct {
 	// ETag is a strong entity tag (quotes included) of the format and the body: equal for the
 	// same variables, different after any change of them.
 	ETag string
+}
+
+// MappingVersion is one version of a component's mappings.
+type MappingVersion struct {
+	Version  int       `json:"version"`
+	At       time.Time `json:"at"`
+	Actor    string    `json:"actor"`
+	Action   string    `json:"action"`
+	Mappings []Mapping `json:"mappings"`
 }

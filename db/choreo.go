@@ -113,6 +113,13 @@ func (s *MappingService) ImportComponentYAML(ctx context.Context, project, compo
 		if !p.Role.CanWrite() {
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot import mappings.")
 		}
+		// An import may create connections (the project's lock), then writes mappings.
+		if err := lockProject(ctx, tx, p.ID); err != nil {
+			return err
+		}
+		if err := lockComponent(ctx, tx, c.ID); err != nil {
+			return err
+		}
 		if len(imp.References) == 0 {
 			return nil // nothing to import: nothing is written
 		}
@@ -197,6 +204,10 @@ func (s *MappingService) ImportComponentYAML(ctx context.Context, project, compo
 			if err := writeMappings(ctx, tx, c.ID, id, conns[id].Parameters, byParam); err != nil {
 				return err
 			}
+		}
+		// A dry run rolls back with the rest of the transaction: its entry too.
+		if _, err := recordMappings(ctx, tx, p, c, "mappings.import", existing, nil); err != nil {
+			return err
 		}
 		if dryRun {
 			return errDryRun

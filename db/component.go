@@ -94,7 +94,8 @@ func (s *ComponentService) CreateComponent(ctx context.Context, project string, 
 		}
 		c.ID = id
 		c.ProjectID, c.Project, c.CreatedAt, c.UpdatedAt = p.ID, p.Handle, tx.now, tx.now
-		return nil
+		return tx.audit(ctx, junction.AuditEntry{Action: "component.create", Project: p.Handle, ProjectID: p.ID, Component: c.Handle,
+			Target: componentTarget(c), Details: map[string]any{"after": componentDetails(c)}})
 	})
 }
 
@@ -108,6 +109,7 @@ func (s *ComponentService) UpdateComponent(ctx context.Context, project, handle 
 		if c, err = findComponent(ctx, tx, p, handle); err != nil {
 			return err
 		}
+		before := componentDetails(c)
 		if err := upd.Apply(c); err != nil {
 			return err
 		}
@@ -116,7 +118,11 @@ func (s *ComponentService) UpdateComponent(ctx context.Context, project, handle 
 			c.Name, string(c.Type), formatTime(tx.now), c.ID); err != nil {
 			return err
 		}
-		return renameComponentServices(ctx, tx, c)
+		if err := renameComponentServices(ctx, tx, c); err != nil {
+			return err
+		}
+		return tx.audit(ctx, junction.AuditEntry{Action: "component.update", Project: p.Handle, ProjectID: p.ID, Component: c.Handle,
+			Target: componentTarget(c), Details: diff(before, componentDetails(c))})
 	})
 	return c, err
 }
@@ -141,8 +147,11 @@ func (s *ComponentService) DeleteComponent(ctx context.Context, project, handle 
 		} else if outside > 0 {
 			return junction.Errorf(junction.ECONFLICT, "%d connection(s) of other components use endpoints of %q; they must be deleted first.", outside, handle)
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM components WHERE id = ?`, c.ID)
-		return err
+		if _, err = tx.ExecContext(ctx, `DELETE FROM components WHERE id = ?`, c.ID); err != nil {
+			return err
+		}
+		return tx.audit(ctx, junction.AuditEntry{Action: "component.delete", Project: p.Handle, ProjectID: p.ID, Component: c.Handle,
+			Target: componentTarget(c), Details: map[string]any{"before": componentDetails(c)}})
 	})
 }
 
@@ -175,4 +184,14 @@ func renameComponentServices(ctx context.Context, tx *Tx, c *junction.Component)
 		}
 	}
 	return nil
+}
+
+// componentTarget names a component in the audit log.
+func componentTarget(c *junction.Component) junction.AuditTarget {
+	return junction.AuditTarget{Type: "component", ID: c.Project + "/" + c.Handle, Name: c.Name}
+}
+
+// componentDetails are the fields of a component that its history shows.
+func componentDetails(c *junction.Component) map[string]any {
+	return map[string]any{"handle": c.Handle, "name": c.Name, "type": string(c.Type)}
 }

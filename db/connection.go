@@ -106,48 +106,66 @@ func (db *DB) serviceWithSecrets(ctx context.Context, tx *Tx, id string) (*junct
 }
 
 // credentials loads the generated secrets of a connection in clear.
-func (s *ConnectionService) credentials(ctx context.Context, tx *Tx, r *connectionRow) (junction.Credentials, error) {
-	creds := junction.Credentials{ClientID: map[string]string{}, ClientSecret: map[string]string{}, APIKey: map[string]string{}}
+func (s *ConnectionService) credentials(ctx context.Context, tx *Tx, r *connectionRow) (creds junction.Credentials, previous map[string]time.Time, err error) {
+	creds = junction.Credentials{ClientID: map[string]string{}, ClientSecret: map[string]string{}, APIKey: map[string]string{}}
 	if r.appID.Valid {
-		rows, err := tx.QueryContext(ctx, `SELECT environment, client_id, secret_sealed FROM oauth_credentials WHERE app_id = ?`, r.appID.Int64)
+		rows, err := tx.QueryContext(ctx, `SELECT environment, client_id, secret_sealed, previous_valid_until FROM oauth_credentials WHERE app_id = ?`, r.appID.Int64)
 		if err != nil {
-			return creds, err
+			return creds, previous, err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var env, clientID string
 			var sealed []byte
-			if err := rows.Scan(&env, &clientID, &sealed); err != nil {
-				return creds, err
+			var until sql.NullString
+			if err := rows.Scan(&env, &clientID, &sealed, &until); err != nil {
+				return creds, previous, err
 			}
+			previous = notePrevious(previous, tx, env, until)
 			secret, err := s.db.sealer.Open(sealed, "oauth_credentials:"+clientID)
 			if err != nil {
-				return creds, err
+				return creds, previous, err
 			}
 			creds.ClientID[env], creds.ClientSecret[env] = clientID, string(secret)
 		}
 		if err := rows.Err(); err != nil {
-			return creds, err
+			return creds, previous, err
 		}
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT environment, key_sealed FROM api_keys WHERE connection_id = ?`, r.c.ID)
+	rows, err := tx.QueryContext(ctx, `SELECT environment, key_sealed, previous_valid_until FROM api_keys WHERE connection_id = ?`, r.c.ID)
 	if err != nil {
-		return creds, err
+		return creds, previous, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var env string
 		var sealed []byte
-		if err := rows.Scan(&env, &sealed); err != nil {
-			return creds, err
+		var until sql.NullString
+		if err := rows.Scan(&env, &sealed, &until); err != nil {
+			return creds, previous, err
 		}
+		previous = notePrevious(previous, tx, env, until)
 		key, err := s.db.sealer.Open(sealed, "api_keys:"+r.c.ID+":"+env)
 		if err != nil {
-			return creds, err
+			return creds, previous, err
 		}
 		creds.APIKey[env] = string(key)
 	}
-	return creds, rows.Err()
+	return creds, previous, rows.Err()
+}
+
+// notePrevious adds an environment's end of grace to previous while the grace lasts.
+func notePrevious(previous map[string]time.Time, tx *Tx, env string, until sql.NullString) map[string]time.Time {
+	if !until.Valid {
+		return previous
+	}
+	if t := parseTime(until.String); t.After(tx.now) {
+		if previous == nil {
+			previous = map[string]time.Time{}
+		}
+		previous[env] = t
+	}
+	return previous
 }
 
 // build fills a connection's service and parameters, masked unless reveal.
@@ -160,11 +178,12 @@ func (s *ConnectionService) build(ctx context.Context, tx *Tx, r *connectionRow,
 	if err != nil {
 		return nil, err
 	}
-	creds, err := s.credentials(ctx, tx, r)
+	creds, previous, err := s.credentials(ctx, tx, r)
 	if err != nil {
 		return nil, err
 	}
 	c := r.c
+	c.PreviousValidUntil = previous
 	c.Service = junction.ServiceRef{ID: svc.ID, Name: svc.DisplayName(), Kind: svc.Kind, Version: svc.Version}
 	c.Credentials = junction.EffectiveCredentials(svc, envs, c.Credentials)
 	chosen := c.Endpoints
@@ -307,7 +326,25 @@ func (s *ConnectionService) createConnection(ctx context.Context, tx *Tx, user *
 		return err
 	}
 	*c = *built
-	return nil
+	return tx.audit(ctx, junction.AuditEntry{Action: "connection.create", Project: p.Handle, ProjectID: p.ID, Component: c.Component,
+		Target: connectionTarget(c), Details: map[string]any{"after": connectionDetails(c)}})
+}
+
+// connectionTarget names a connection in the audit log.
+func connectionTarget(c *junction.Connection) junction.AuditTarget {
+	return junction.AuditTarget{Type: "connection", ID: c.ID, Name: c.Name}
+}
+
+// connectionDetails are the non-secret fields of a connection that its history shows.
+func connectionDetails(c *junction.Connection) map[string]any {
+	d := map[string]any{"name": c.Name, "description": c.Description, "scope": string(c.Scope), "service_id": c.Service.ID}
+	if len(c.Endpoints) > 0 {
+		d["endpoints"] = c.Endpoints
+	}
+	if len(c.Credentials) > 0 {
+		d["credentials"] = c.Credentials
+	}
+	return d
 }
 
 // marshalChoices encodes a choice per environment (the credentials column) as a JSON object.
@@ -433,33 +470,14 @@ func (s *ConnectionService) FindConnection(ctx context.Context, id string, revea
 		return err
 	})
 	if err == nil && reveal {
-		err = s.audit(ctx, "connection.reveal", id)
+		// A reveal changes nothing but is recorded: the values go out only once it is.
+		err = s.db.recordOnly(ctx, junction.AuditEntry{Action: "secret.reveal", Project: c.Project, Component: c.Component,
+			Target: connectionTarget(c)})
 	}
 	if err != nil {
 		return nil, err // never a revealed connection without its audit record
 	}
 	return c, nil
-}
-
-// audit records an action on a secret, on its own.
-func (s *ConnectionService) audit(ctx context.Context, action, target string) error {
-	return s.db.inTx(ctx, true, func(tx *Tx) error {
-		tx.keepEnv() // a reveal changes nothing
-		return insertAudit(ctx, tx, tx.now, action, target)
-	})
-}
-
-// insertAudit records who did an action to which target, in tx.
-func insertAudit(ctx context.Context, tx *Tx, at time.Time, action, target string) error {
-	user, err := caller(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target) VALUES (?, ?, ?, ?)`,
-		formatTime(at), user.Email, action, target); err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
-	}
-	return nil
 }
 
 // UpdateConnection implements junction.ConnectionService.
@@ -473,6 +491,7 @@ func (s *ConnectionService) UpdateConnection(ctx context.Context, id string, upd
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change connections.")
 		}
 		previousName := r.c.Name
+		before := connectionDetails(&r.c)
 		if upd.Name != nil {
 			r.c.Name = *upd.Name
 		}
@@ -499,8 +518,11 @@ func (s *ConnectionService) UpdateConnection(ctx context.Context, id string, upd
 			return err
 		}
 		r.c.UpdatedAt = tx.now
-		c, err = s.build(ctx, tx, r, p.Role, false)
-		return err
+		if c, err = s.build(ctx, tx, r, p.Role, false); err != nil {
+			return err
+		}
+		return tx.audit(ctx, junction.AuditEntry{Action: "connection.update", Project: p.Handle, ProjectID: p.ID, Component: c.Component,
+			Target: connectionTarget(c), Details: diff(before, connectionDetails(&r.c))})
 	})
 	return c, err
 }
@@ -547,14 +569,45 @@ func (s *ConnectionService) DeleteConnection(ctx context.Context, id string, for
 			return junction.Errorf(junction.ECONFLICT, "Components still map connection %s: %s. Delete with force to remove their mappings too.",
 				id, strings.Join(mappedBy, ", "))
 		}
+		var components []int64
+		if err := queryEach(ctx, tx, `SELECT DISTINCT component_id FROM mappings WHERE connection_id = ?`, []any{id}, func(rows *sql.Rows) error {
+			var k int64
+			components = append(components, k)
+			return rows.Scan(&components[len(components)-1])
+		}); err != nil {
+			return err
+		}
+		sort.Slice(components, func(i, j int) bool { return components[i] < components[j] })
+		for _, k := range components {
+			if err := lockComponent(ctx, tx, k); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE id = ?`, id); err != nil {
 			return err
 		}
-		if r.appID.Valid {
-			_, err = tx.ExecContext(ctx, `DELETE FROM oauth_apps WHERE id = ? AND NOT EXISTS (SELECT 1 FROM connections WHERE oauth_app_id = ?)`,
-				r.appID.Int64, r.appID.Int64)
+		for _, k := range components {
+			// Their mappings of it went with it: each such component gets a new version.
+			list, err := mappingsOf(ctx, tx, k)
+			if err != nil {
+				return err
+			}
+			if _, err := saveMappingVersion(ctx, tx, k, "connection.delete", list); err != nil {
+				return err
+			}
 		}
-		return err
+		if r.appID.Valid {
+			if _, err = tx.ExecContext(ctx, `DELETE FROM oauth_apps WHERE id = ? AND NOT EXISTS (SELECT 1 FROM connections WHERE oauth_app_id = ?)`,
+				r.appID.Int64, r.appID.Int64); err != nil {
+				return err
+			}
+		}
+		details := map[string]any{"before": connectionDetails(&r.c)}
+		if len(mappedBy) > 0 {
+			details["unmapped_from"] = mappedBy
+		}
+		return tx.audit(ctx, junction.AuditEntry{Action: "connection.delete", Project: p.Handle, ProjectID: p.ID, Component: r.c.Component,
+			Target: connectionTarget(&r.c), Details: details})
 	})
 }
 
@@ -620,8 +673,21 @@ func (s *ConnectionService) sharedWith(ctx context.Context, tx *Tx, id string) (
 	return nil, junction.Errorf(junction.EINVALID, "Connection %s has no generated secret to rotate.", id)
 }
 
-// Rotate implements junction.ConnectionService.
-func (s *ConnectionService) Rotate(ctx context.Context, id, env string) (shared []*junction.Connection, err error) {
+// Rotate implements junction.ConnectionService: a rotation without grace.
+func (s *ConnectionService) Rotate(ctx context.Context, id, env string) ([]*junction.Connection, error) {
+	rot, err := s.RotateWithGrace(ctx, id, env, 0)
+	if err != nil {
+		return nil, err
+	}
+	return rot.Shared, nil
+}
+
+// RotateWithGrace implements junction.ConnectionService. The previous secret is kept,
+// sealed, with its hash and the end of the grace; without grace it is gone at once.
+func (s *ConnectionService) RotateWithGrace(ctx context.Context, id, env string, grace time.Duration) (rot *junction.Rotation, err error) {
+	if err := junction.ValidateGrace(grace); err != nil {
+		return nil, err
+	}
 	err = s.db.inTx(ctx, true, func(tx *Tx) error {
 		r, p, err := s.findConnection(ctx, tx, id)
 		if err != nil {
@@ -630,37 +696,177 @@ func (s *ConnectionService) Rotate(ctx context.Context, id, env string) (shared 
 		if !p.Role.CanWrite() {
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot rotate secrets.")
 		}
-		if shared, err = s.sharedWith(ctx, tx, id); err != nil {
+		shared, err := s.sharedWith(ctx, tx, id)
+		if err != nil {
 			return err
 		}
+		rot = &junction.Rotation{Shared: shared, Environment: env}
+		var until sql.NullString
+		if grace > 0 {
+			t := tx.now.Add(grace)
+			rot.PreviousValidUntil = &t
+			until = sql.NullString{String: formatTime(t), Valid: true}
+		}
+		kind := "api_key"
 		if r.appID.Valid {
-			var clientID string
-			err := tx.QueryRowContext(ctx, `SELECT client_id FROM oauth_credentials WHERE app_id = ? AND environment = ?`, r.appID.Int64, env).Scan(&clientID)
+			kind = "oauth_secret"
+			var clientID, hash string
+			var sealed []byte
+			err := tx.QueryRowContext(ctx, `SELECT client_id, secret_hash, secret_sealed FROM oauth_credentials WHERE app_id = ? AND environment = ?`,
+				r.appID.Int64, env).Scan(&clientID, &hash, &sealed)
 			if errors.Is(err, sql.ErrNoRows) {
 				return errNoSecretIn(env)
 			} else if err != nil {
 				return err
 			}
+			prevHash, prevSealed := sql.NullString{}, []byte(nil)
+			if grace > 0 {
+				prevHash = sql.NullString{String: hash, Valid: true}
+				// Resealed under its own label: a previous secret never opens as a current one.
+				plain, err := s.db.sealer.Open(sealed, "oauth_credentials:"+clientID)
+				if err != nil {
+					return err
+				}
+				prevSealed = s.db.sealer.Seal(plain, "oauth_credentials.previous:"+clientID)
+			}
 			secret := "jcs_" + randomString(30)
-			_, err = tx.ExecContext(ctx, `UPDATE oauth_credentials SET secret_hash = ?, secret_sealed = ?, rotated_at = ? WHERE client_id = ?`,
-				hashSecret(secret), s.db.sealer.Seal([]byte(secret), "oauth_credentials:"+clientID), formatTime(tx.now), clientID)
+			_, err = tx.ExecContext(ctx, `UPDATE oauth_credentials SET secret_hash = ?, secret_sealed = ?, rotated_at = ?,
+				previous_secret_hash = ?, previous_secret_sealed = ?, previous_valid_until = ? WHERE client_id = ?`,
+				hashSecret(secret), s.db.sealer.Seal([]byte(secret), "oauth_credentials:"+clientID), formatTime(tx.now),
+				prevHash, prevSealed, until, clientID)
 			if err != nil {
 				return err
 			}
 		} else {
-			var exists bool
-			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE connection_id = ? AND environment = ?)`, id, env).Scan(&exists); err != nil {
-				return err
-			} else if !exists {
+			var hash string
+			var sealed []byte
+			err := tx.QueryRowContext(ctx, `SELECT key_hash, key_sealed FROM api_keys WHERE connection_id = ? AND environment = ?`, id, env).Scan(&hash, &sealed)
+			if errors.Is(err, sql.ErrNoRows) {
 				return errNoSecretIn(env)
+			} else if err != nil {
+				return err
 			}
 			if err := setAPIKey(ctx, tx, id, env); err != nil {
 				return err
 			}
+			prevHash, prevSealed := sql.NullString{}, []byte(nil)
+			if grace > 0 {
+				plain, err := s.db.sealer.Open(sealed, "api_keys:"+id+":"+env)
+				if err != nil {
+					return err
+				}
+				prevHash = sql.NullString{String: hash, Valid: true}
+				prevSealed = s.db.sealer.Seal(plain, "api_keys.previous:"+id+":"+env)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET previous_key_hash = ?, previous_key_sealed = ?, previous_valid_until = ?
+				WHERE connection_id = ? AND environment = ?`, prevHash, prevSealed, until, id, env); err != nil {
+				return err
+			}
 		}
-		return insertAudit(ctx, tx, tx.now, "connection.rotate", id+" "+env)
+		details := map[string]any{"environment": env, "secret": "changed", "kind": kind, "grace": grace.String(), "shared_with": connectionIDs(shared)}
+		if rot.PreviousValidUntil != nil {
+			details["previous_valid_until"] = formatTime(*rot.PreviousValidUntil)
+		}
+		return tx.audit(ctx, junction.AuditEntry{Action: "connection.rotate", Project: p.Handle, ProjectID: p.ID, Component: r.c.Component,
+			Target: connectionTarget(&r.c), Details: details})
 	})
-	return shared, err
+	if err != nil {
+		return nil, err
+	}
+	return rot, nil
+}
+
+func connectionIDs(list []*junction.Connection) []string {
+	ids := make([]string, len(list))
+	for i, c := range list {
+		ids[i] = c.ID
+	}
+	return ids
+}
+
+// FinishRotation implements junction.ConnectionService.
+func (s *ConnectionService) FinishRotation(ctx context.Context, id, env string) error {
+	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		r, p, err := s.findConnection(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !p.Role.CanWrite() {
+			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot rotate secrets.")
+		}
+		var res sql.Result
+		if r.appID.Valid {
+			res, err = tx.ExecContext(ctx, `UPDATE oauth_credentials SET previous_secret_hash = NULL, previous_secret_sealed = NULL,
+				previous_valid_until = NULL WHERE app_id = ? AND environment = ? AND previous_secret_hash IS NOT NULL`, r.appID.Int64, env)
+		} else {
+			res, err = tx.ExecContext(ctx, `UPDATE api_keys SET previous_key_hash = NULL, previous_key_sealed = NULL,
+				previous_valid_until = NULL WHERE connection_id = ? AND environment = ? AND previous_key_hash IS NOT NULL`, id, env)
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			msg := fmt.Sprintf("No rotation of this connection is in its grace period in environment %q.", env)
+			return &junction.Error{Code: junction.ECONFLICT, Message: msg, Fields: map[string]string{"environment": msg}}
+		}
+		return tx.audit(ctx, junction.AuditEntry{Action: "connection.rotate_finish", Project: p.Handle, ProjectID: p.ID, Component: r.c.Component,
+			Target: connectionTarget(&r.c), Details: map[string]any{"environment": env, "previous_secret": "erased"}})
+	})
+}
+
+// EndGraces erases the previous secrets whose grace has ended, each with its entry
+// (rotation.grace_end, by the system), and returns how many it erased. Checks of a previous
+// secret compare its end with the clock, so an ended grace never lets one through meanwhile.
+func (s *ConnectionService) EndGraces(ctx context.Context) (n int, err error) {
+	err = s.db.inTx(ctx, true, func(tx *Tx) error {
+		now := formatTime(tx.now)
+		type ended struct{ kind, key, env, connection, name, project, component string }
+		var list []ended
+		err := queryEach(ctx, tx, `SELECT 'oauth_secret', o.client_id, o.environment, MIN(c.id), MIN(c.name), MIN(p.handle), COALESCE(MIN(k.handle), '')
+			FROM oauth_credentials o JOIN connections c ON c.oauth_app_id = o.app_id JOIN projects p ON p.id = c.project_id
+			LEFT JOIN components k ON k.id = c.component_id
+			WHERE o.previous_valid_until IS NOT NULL AND o.previous_valid_until <= ? GROUP BY o.client_id, o.environment
+			UNION ALL SELECT 'api_key', a.connection_id, a.environment, c.id, c.name, p.handle, COALESCE(k.handle, '')
+			FROM api_keys a JOIN connections c ON c.id = a.connection_id JOIN projects p ON p.id = c.project_id
+			LEFT JOIN components k ON k.id = c.component_id
+			WHERE a.previous_valid_until IS NOT NULL AND a.previous_valid_until <= ?`, []any{now, now}, func(rows *sql.Rows) error {
+			var e ended
+			if err := rows.Scan(&e.kind, &e.key, &e.env, &e.connection, &e.name, &e.project, &e.component); err != nil {
+				return err
+			}
+			list = append(list, e)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range list {
+			// Another replica's job may have erased it meanwhile: only the one that did records it.
+			var res sql.Result
+			if e.kind == "oauth_secret" {
+				res, err = tx.ExecContext(ctx, `UPDATE oauth_credentials SET previous_secret_hash = NULL, previous_secret_sealed = NULL,
+					previous_valid_until = NULL WHERE client_id = ? AND previous_valid_until IS NOT NULL AND previous_valid_until <= ?`, e.key, now)
+			} else {
+				res, err = tx.ExecContext(ctx, `UPDATE api_keys SET previous_key_hash = NULL, previous_key_sealed = NULL,
+					previous_valid_until = NULL WHERE connection_id = ? AND environment = ? AND previous_valid_until IS NOT NULL
+					AND previous_valid_until <= ?`, e.key, e.env, now)
+			}
+			if err != nil {
+				return err
+			}
+			if affected, _ := res.RowsAffected(); affected == 0 {
+				continue
+			}
+			n++
+			if err := tx.audit(ctx, junction.AuditEntry{Actor: SystemActor, Action: "rotation.grace_end", Project: e.project, Component: e.component,
+				Target:  junction.AuditTarget{Type: "connection", ID: e.connection, Name: e.name},
+				Details: map[string]any{"environment": e.env, "kind": e.kind, "previous_secret": "erased"}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
 }
 
 func errNoSecretIn(env string) error {

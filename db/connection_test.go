@@ -636,7 +636,7 @@ func TestConnectionService_Secrets(t *testing.T) {
 	require.NotEqual(t, junction.Masked, paramValues(created, "ConsumerKey")["development"], "the client ID is not secret")
 
 	reveals := func(user *junction.User) int {
-		return countRows(t, f.store, `SELECT COUNT(*) FROM audit_log WHERE action = 'connection.reveal' AND target = ? AND actor = ?`, created.ID, user.Email)
+		return countRows(t, f.store, `SELECT COUNT(*) FROM audit_log WHERE action = 'secret.reveal' AND target_id = ? AND actor = ?`, created.ID, user.Email)
 	}
 	tests := []struct {
 		name     string

@@ -40,6 +40,10 @@ type DB struct {
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 
+	// auditHook, when set (by tests), sees every audit entry before it is written; an error
+	// fails the entry and so the change it records.
+	auditHook func(*junction.AuditEntry) error
+
 	keyMu  sync.Mutex
 	jwtKey *ecdsa.PrivateKey // loaded on first use by signingKey
 

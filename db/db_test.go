@@ -262,4 +262,4 @@ func TestDatabaseFileIsPrivate(t *testing.T) {
 }
 
 // allMigrations are the embedded migrations in the order they must apply.
-var allMigrations = []string{"migration/0001_init.sql", "migration/0002_services.sql", "migration/0003_connections.sql", "migration/0004_mappings.sql", "migration/0005_oidc.sql", "migration/0006_db_credentials.sql", "migration/0007_tokens.sql", "migration/0009_replicas.sql"}
+var allMigrations = []string{"migration/0001_init.sql", "migration/0002_services.sql", "migration/0003_connections.sql", "migration/0004_mappings.sql", "migration/0005_oidc.sql", "migration/0006_db_credentials.sql", "migration/0007_tokens.sql", "migration/0008_audit.sql", "migration/0009_replicas.sql"}

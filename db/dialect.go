@@ -26,6 +26,11 @@ type dialect struct {
 	// connection choosing a service's credential while someone removes it).
 	forShare string
 
+	// forNoKeyUpdate is forUpdate for a row whose key stays: it does not wait for the
+	// foreign-key checks of rows that refer to it (a component's mappings), so that writers
+	// of one component take turns without deadlocking with their own inserts.
+	forNoKeyUpdate string
+
 	// searchServices answers a catalog query (made safe by searchWords) with the facets.
 	searchServices func(ctx context.Context, tx *Tx, user *junction.User, words []string, fc *facetCounter) ([]*junction.Service, error)
 
@@ -60,6 +65,7 @@ var postgresDialect = &dialect{
 	rebind:         rebindDollar,
 	forUpdate:      " FOR UPDATE",
 	forShare:       " FOR SHARE",
+	forNoKeyUpdate: " FOR NO KEY UPDATE",
 	searchServices: searchServicesTSVector,
 	// service_search.sort_key is already folded, under the "C" collation.
 	searchNameOrder: "name",

@@ -79,7 +79,9 @@ func (s *MappingService) Env(ctx context.Context, project, component, environmen
 		return nil
 	})
 	if err == nil && reveal {
-		err = s.connections.audit(ctx, "env.reveal", project+"/"+component+" "+environment)
+		err = s.db.recordOnly(ctx, junction.AuditEntry{Action: "secret.reveal", Project: project, Component: component,
+			Target:  junction.AuditTarget{Type: "component", ID: project + "/" + component, Name: component},
+			Details: map[string]any{"environment": environment, "what": "environment"}})
 	}
 	if err != nil {
 		return nil, err // never revealed values without their audit record

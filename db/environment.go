@@ -49,7 +49,9 @@ func (s *EnvironmentService) CreateEnvironment(ctx context.Context, env *junctio
 		if isConflict(err) {
 			msg := fmt.Sprintf("Environment %q already exists.", env.Name)
 			return &junction.Error{Code: junction.ECONFLICT, Message: msg, Fields: map[string]string{"name": msg}}
+		} else if err != nil {
+			return err
 		}
-		return err
+		return tx.audit(ctx, junction.AuditEntry{Action: "environment.create", Target: junction.AuditTarget{Type: "environment", ID: env.Name, Name: env.Name}})
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/junction-dev/junction"
 )
 
 // WritePool returns the writer pool (SQLite's single writer connection), for tests that
@@ -115,3 +117,7 @@ func MigrationNames(engine string) ([]string, error) {
 	}
 	return names, err
 }
+
+// SetAuditHook makes every audit entry pass through hook first; an error from it fails the
+// entry, and with it the change.
+func (db *DB) SetAuditHook(hook func(*junction.AuditEntry) error) { db.auditHook = hook }

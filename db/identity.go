@@ -25,7 +25,8 @@ func (s *UserService) SignInWithProvider(ctx context.Context, id junction.Provid
 			if err := applyProviderGrants(ctx, tx, user, grants); err != nil {
 				return err
 			}
-			return insertAudit(junction.NewContextWithUser(ctx, user), tx, tx.now, "session.sign_in", id.AuditTarget())
+			return tx.audit(ctx, junction.AuditEntry{Actor: user.Email, Action: "session.sign_in",
+				Target: junction.AuditTarget{Type: "session", ID: user.Email, Name: id.AuditTarget()}, Details: providerDetails(id)})
 		})
 	}
 	if code := junction.ErrorCode(err); code == junction.EFORBIDDEN || code == junction.EUNAUTHORIZED {
@@ -33,8 +34,8 @@ func (s *UserService) SignInWithProvider(ctx context.Context, id junction.Provid
 		if actor == "" {
 			actor = "anonymous"
 		}
-		if aerr := (&AuditService{db: s.db}).Record(context.WithoutCancel(ctx), junction.AuditEntry{
-			Actor: actor, Action: "session.sign_in", Target: id.AuditTarget(), Outcome: "denied"}); aerr != nil {
+		if aerr := s.db.recordOnly(ctx, junction.AuditEntry{Actor: actor, Action: "session.sign_in", Outcome: junction.OutcomeDenied,
+			Target: junction.AuditTarget{Type: "session", ID: id.Email, Name: id.AuditTarget()}, Details: providerDetails(id)}); aerr != nil {
 			return nil, errors.Join(err, aerr)
 		}
 	}
@@ -238,4 +239,21 @@ func (s *UserService) SessionIDToken(ctx context.Context, sessionID string) (str
 		return "", fmt.Errorf("read ID token: %w", err)
 	}
 	return string(plain), nil
+}
+
+// providerDetails are what the audit log keeps of a sign-in with the identity provider: the
+// method, the issuer and the provider's subject, never a token.
+func providerDetails(id junction.ProviderIdentity) map[string]any {
+	d := map[string]any{"method": "oidc", "issuer": id.Issuer}
+	if id.Subject != "" {
+		d["subject"] = id.Subject
+	}
+	return d
+}
+
+// RecordProviderDenied records a sign-in with the identity provider that was refused before
+// any identity was known (a bad or forged answer).
+func (s *UserService) RecordProviderDenied(ctx context.Context, id junction.ProviderIdentity) error {
+	return s.db.recordOnly(ctx, junction.AuditEntry{Actor: "anonymous", Action: "session.sign_in", Outcome: junction.OutcomeDenied,
+		Target: junction.AuditTarget{Type: "session", Name: id.AuditTarget()}, Details: providerDetails(id)})
 }

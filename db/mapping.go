@@ -2,7 +2,11 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -98,6 +102,9 @@ func (s *MappingService) SetMappings(ctx context.Context, project, component, co
 		if !p.Role.CanWrite() {
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change mappings.")
 		}
+		if err := lockComponent(ctx, tx, c.ID); err != nil {
+			return err
+		}
 		r, err := s.usableConnection(ctx, tx, p, c, connectionID)
 		if err != nil {
 			return err
@@ -117,13 +124,163 @@ func (s *MappingService) SetMappings(ctx context.Context, project, component, co
 		if err := junction.ValidateMapping(params, names, taken); err != nil {
 			return err
 		}
+		before, err := mappingsOf(ctx, tx, c.ID)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM mappings WHERE component_id = ? AND connection_id = ?`, c.ID, connectionID); err != nil {
 			return err
 		}
 		if err := writeMappings(ctx, tx, c.ID, connectionID, params, names); err != nil {
 			return err
 		}
-		list, err = mappingsOf(ctx, tx, c.ID)
+		list, err = recordMappings(ctx, tx, p, c, "mappings.replace", before, map[string]any{"connection_id": connectionID})
+		return err
+	})
+	return list, err
+}
+
+// mappingsTarget names a component's mappings in the audit log.
+func mappingsTarget(p *junction.Project, c *junction.Component) junction.AuditTarget {
+	return junction.AuditTarget{Type: "mappings", ID: p.Handle + "/" + c.Handle, Name: c.Handle}
+}
+
+// recordMappings stores the component's mappings as they are now as a new version and writes
+// the entry of the change (action) with the mappings before and after; it returns them.
+func recordMappings(ctx context.Context, tx *Tx, p *junction.Project, c *junction.Component, action string, before []junction.Mapping, extra map[string]any) ([]junction.Mapping, error) {
+	after, err := mappingsOf(ctx, tx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	version, err := saveMappingVersion(ctx, tx, c.ID, action, after)
+	if err != nil {
+		return nil, err
+	}
+	details := diff(mappingDetails(before), mappingDetails(after))
+	details["version"] = version
+	for k, v := range extra {
+		details[k] = v
+	}
+	return after, tx.audit(ctx, junction.AuditEntry{Action: action, Project: p.Handle, ProjectID: p.ID, Component: c.Handle,
+		Target: mappingsTarget(p, c), Details: details})
+}
+
+// mappingDetails keys each variable name by "<connection ID>.<parameter>".
+func mappingDetails(list []junction.Mapping) map[string]any {
+	d := map[string]any{}
+	for _, m := range list {
+		d[m.ConnectionID+"."+m.Parameter] = m.Env
+	}
+	return d
+}
+
+// saveMappingVersion stores a component's mappings as its next version.
+func saveMappingVersion(ctx context.Context, tx *Tx, componentID int64, action string, list []junction.Mapping) (int, error) {
+	var version int
+	// Writers of one component's mappings take turns (they took the lock first already), so
+	// that each gets its own number.
+	if err := lockComponent(ctx, tx, componentID); err != nil {
+		return 0, err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM mapping_versions WHERE component_id = ?`, componentID).Scan(&version); err != nil {
+		return 0, err
+	}
+	if list == nil {
+		list = []junction.Mapping{}
+	}
+	raw, err := json.Marshal(list)
+	if err != nil {
+		return 0, err
+	}
+	actor := SystemActor
+	if user := junction.UserFromContext(ctx); user != nil {
+		actor = user.Email
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO mapping_versions (component_id, version, at, actor, action, mappings) VALUES (?, ?, ?, ?, ?, ?)`,
+		componentID, version, formatTime(tx.now), actor, action, string(raw))
+	return version, err
+}
+
+// MappingHistory implements junction.MappingService.
+func (s *MappingService) MappingHistory(ctx context.Context, project, component string) (list []*junction.MappingVersion, err error) {
+	err = s.db.inTx(ctx, false, func(tx *Tx) error {
+		_, c, err := s.component(ctx, tx, project, component)
+		if err != nil {
+			return err
+		}
+		list = []*junction.MappingVersion{}
+		return queryEach(ctx, tx, `SELECT version, at, actor, action, mappings FROM mapping_versions WHERE component_id = ? ORDER BY version DESC`,
+			[]any{c.ID}, func(rows *sql.Rows) error {
+				var v junction.MappingVersion
+				var at, raw string
+				if err := rows.Scan(&v.Version, &at, &v.Actor, &v.Action, &raw); err != nil {
+					return err
+				}
+				v.At = parseTime(at)
+				if err := json.Unmarshal([]byte(raw), &v.Mappings); err != nil {
+					return fmt.Errorf("decode mapping version %d: %w", v.Version, err)
+				}
+				list = append(list, &v)
+				return nil
+			})
+	})
+	return list, err
+}
+
+// RestoreMappings implements junction.MappingService.
+func (s *MappingService) RestoreMappings(ctx context.Context, project, component string, version int) (list []junction.Mapping, err error) {
+	err = s.db.inTx(ctx, true, func(tx *Tx) error {
+		p, c, err := s.component(ctx, tx, project, component)
+		if err != nil {
+			return err
+		}
+		if !p.Role.CanWrite() {
+			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change mappings.")
+		}
+		if err := lockComponent(ctx, tx, c.ID); err != nil {
+			return err
+		}
+		var raw string
+		err = tx.QueryRowContext(ctx, `SELECT mappings FROM mapping_versions WHERE component_id = ? AND version = ?`, c.ID, version).Scan(&raw)
+		if err != nil {
+			return notFound(err, fmt.Sprintf("Component %q has no mappings version %d.", c.Handle, version))
+		}
+		var old []junction.Mapping
+		if err := json.Unmarshal([]byte(raw), &old); err != nil {
+			return fmt.Errorf("decode mapping version %d: %w", version, err)
+		}
+		names := map[string]map[string]string{}
+		for _, m := range old {
+			if names[m.ConnectionID] == nil {
+				names[m.ConnectionID] = map[string]string{}
+			}
+			names[m.ConnectionID][m.Parameter] = m.Env
+		}
+		var gone []string
+		for _, id := range slices.Sorted(maps.Keys(names)) {
+			if _, err := s.usableConnection(ctx, tx, p, c, id); junction.ErrorCode(err) == junction.ENOTFOUND {
+				gone = append(gone, id)
+			} else if err != nil {
+				return err
+			}
+		}
+		if len(gone) > 0 {
+			fields := map[string]string{}
+			var named []string
+			for _, id := range gone {
+				name := id
+				var last string
+				if err := tx.QueryRowContext(ctx, `SELECT target_name FROM audit_log WHERE target_type = 'connection' AND target_id = ?
+					ORDER BY id DESC LIMIT 1`, id).Scan(&last); err == nil && last != "" {
+					name = fmt.Sprintf("%q (%s)", last, id)
+				}
+				named = append(named, name)
+				fields[id] = "This connection no longer exists."
+			}
+			return &junction.Error{Code: junction.EINVALID, Fields: fields,
+				Message: fmt.Sprintf("Version %d maps connection %s, which no longer exists; nothing was restored.", version, strings.Join(named, ", "))}
+		}
+		list, err = s.replaceMappings(ctx, tx, p, c, names, "mappings.restore", map[string]any{"restored_version": version})
 		return err
 	})
 	return list, err
@@ -170,37 +327,51 @@ func (s *MappingService) ReplaceMappings(ctx context.Context, project, component
 		if !p.Role.CanWrite() {
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change mappings.")
 		}
-		conns := map[string]junction.MappedConnection{}
-		for id := range names {
-			r, err := s.usableConnection(ctx, tx, p, c, id)
-			if err != nil {
-				return err
-			}
-			conn, err := s.connections.build(ctx, tx, r, p.Role, false)
-			if err != nil {
-				return err
-			}
-			mc := junction.MappedConnection{Name: conn.Name}
-			for _, prm := range conn.Parameters {
-				mc.Parameters = append(mc.Parameters, prm.Name)
-			}
-			conns[id] = mc
-		}
-		if err := junction.ValidateComponentMappings(conns, names); err != nil {
+		if err := lockComponent(ctx, tx, c.ID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM mappings WHERE component_id = ?`, c.ID); err != nil {
-			return err
-		}
-		for id, byParam := range names {
-			if err := writeMappings(ctx, tx, c.ID, id, conns[id].Parameters, byParam); err != nil {
-				return err
-			}
-		}
-		list, err = mappingsOf(ctx, tx, c.ID)
+		list, err = s.replaceMappings(ctx, tx, p, c, names, "mappings.replace", nil)
 		return err
 	})
 	return list, err
+}
+
+// replaceMappings validates and writes a component's whole set of mappings, recorded as
+// action.
+func (s *MappingService) replaceMappings(ctx context.Context, tx *Tx, p *junction.Project, c *junction.Component,
+	names map[string]map[string]string, action string, extra map[string]any) ([]junction.Mapping, error) {
+	conns := map[string]junction.MappedConnection{}
+	for id := range names {
+		r, err := s.usableConnection(ctx, tx, p, c, id)
+		if err != nil {
+			return nil, err
+		}
+		conn, err := s.connections.build(ctx, tx, r, p.Role, false)
+		if err != nil {
+			return nil, err
+		}
+		mc := junction.MappedConnection{Name: conn.Name}
+		for _, prm := range conn.Parameters {
+			mc.Parameters = append(mc.Parameters, prm.Name)
+		}
+		conns[id] = mc
+	}
+	if err := junction.ValidateComponentMappings(conns, names); err != nil {
+		return nil, err
+	}
+	before, err := mappingsOf(ctx, tx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM mappings WHERE component_id = ?`, c.ID); err != nil {
+		return nil, err
+	}
+	for id, byParam := range names {
+		if err := writeMappings(ctx, tx, c.ID, id, conns[id].Parameters, byParam); err != nil {
+			return nil, err
+		}
+	}
+	return recordMappings(ctx, tx, p, c, action, before, extra)
 }
 
 // DeleteMappings implements junction.MappingService.
@@ -213,6 +384,13 @@ func (s *MappingService) DeleteMappings(ctx context.Context, project, component,
 		if !p.Role.CanWrite() {
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change mappings.")
 		}
+		if err := lockComponent(ctx, tx, c.ID); err != nil {
+			return err
+		}
+		before, err := mappingsOf(ctx, tx, c.ID)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM mappings WHERE component_id = ? AND connection_id = ?`, c.ID, connectionID)
 		if err != nil {
 			return err
@@ -220,6 +398,15 @@ func (s *MappingService) DeleteMappings(ctx context.Context, project, component,
 		if n, _ := res.RowsAffected(); n == 0 {
 			return junction.Errorf(junction.ENOTFOUND, "Component %q does not map connection %s.", c.Handle, connectionID)
 		}
-		return nil
+		_, err = recordMappings(ctx, tx, p, c, "mappings.delete", before, map[string]any{"connection_id": connectionID})
+		return err
 	})
+}
+
+// lockComponent takes the component's row lock until the transaction ends, so that writers
+// of its mappings take turns. Every mappings write takes it before it touches a mapping, and
+// after its project's lock when it takes that too.
+func lockComponent(ctx context.Context, tx *Tx, id int64) error {
+	var locked int64
+	return tx.QueryRowContext(ctx, `SELECT id FROM components WHERE id = ?`+tx.db.dialect.forNoKeyUpdate, id).Scan(&locked)
 }

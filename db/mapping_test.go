@@ -406,7 +406,7 @@ func TestMappingService_Env(t *testing.T) {
 		},
 	}
 	audits := func(user *junction.User) int {
-		return countRows(t, f.store, `SELECT COUNT(*) FROM audit_log WHERE action = 'env.reveal' AND actor = ?`, user.Email)
+		return countRows(t, f.store, `SELECT COUNT(*) FROM audit_log WHERE action = 'secret.reveal' AND target_type = 'component' AND actor = ?`, user.Email)
 	}
 
 	for _, environment := range []string{"development", "production"} {
@@ -442,8 +442,8 @@ func TestMappingService_Env(t *testing.T) {
 					}
 					if reveal {
 						require.Equal(t, before+1, audits(user), "a reveal is audited")
-						require.Equal(t, 1, countRows(t, f.store, `SELECT COUNT(*) FROM audit_log WHERE action = 'env.reveal' AND actor = ? AND target LIKE ?`,
-							user.Email, "%shop/orders%"+environment+"%"))
+						require.Equal(t, 1, countRows(t, f.store, `SELECT COUNT(*) FROM audit_log WHERE action = 'secret.reveal' AND actor = ? AND target_id = 'shop/orders' AND details LIKE ?`,
+							user.Email, "%"+environment+"%"))
 					} else {
 						require.Equal(t, before, audits(user), "no reveal, no audit")
 					}

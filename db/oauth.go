@@ -121,9 +121,11 @@ func (a audienceService) matches(target string) bool {
 func (s *ConnectionService) IssueToken(ctx context.Context, clientID, clientSecret string, targets []string) (*junction.AccessToken, error) {
 	var appID int64
 	var env, hash string
+	var previousHash, previousUntil sql.NullString
 	var services []audienceService
 	err := s.db.inTx(ctx, false, func(tx *Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT app_id, environment, secret_hash FROM oauth_credentials WHERE client_id = ?`, clientID).Scan(&appID, &env, &hash)
+		err := tx.QueryRowContext(ctx, `SELECT app_id, environment, secret_hash, previous_secret_hash, previous_valid_until
+			FROM oauth_credentials WHERE client_id = ?`, clientID).Scan(&appID, &env, &hash, &previousHash, &previousUntil)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errInvalidClient
 		} else if err != nil {
@@ -151,7 +153,12 @@ func (s *ConnectionService) IssueToken(ctx context.Context, clientID, clientSecr
 	if err != nil {
 		return nil, err
 	}
-	if !constantTimeEqual(hash, hashSecret(clientSecret)) {
+	given := hashSecret(clientSecret)
+	// During a rotation's grace the previous secret works too, until the grace ends by the
+	// clock, whether or not the job that erases it has run yet.
+	previousOK := previousHash.Valid && previousUntil.Valid && s.db.Now().Before(parseTime(previousUntil.String)) &&
+		constantTimeEqual(previousHash.String, given)
+	if !constantTimeEqual(hash, given) && !previousOK {
 		return nil, errInvalidClient
 	}
 	audience := make([]string, 0, len(services))
@@ -268,7 +275,7 @@ func (s *ConnectionService) findIntrospector(ctx context.Context, tx *Tx, creden
 	default:
 		var component sql.NullInt64
 		err = tx.QueryRowContext(ctx, `SELECT c.project_id, c.component_id FROM api_keys a JOIN connections c ON c.id = a.connection_id
-			WHERE a.key_hash = ?`, hash).Scan(&who.projectID, &component)
+			WHERE a.key_hash = ? OR (a.previous_key_hash = ? AND a.previous_valid_until > ?)`, hash, hash, formatTime(tx.now)).Scan(&who.projectID, &component)
 		who.componentID = component.Int64
 	}
 	if errors.Is(err, sql.ErrNoRows) {
@@ -348,7 +355,8 @@ func (s *ConnectionService) VerifyAPIKey(ctx context.Context, key string) (*junc
 	err := s.db.inTx(ctx, false, func(tx *Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT c.id, c.service_id, a.environment, p.handle, COALESCE(k.handle, '')
 			FROM api_keys a JOIN connections c ON c.id = a.connection_id JOIN projects p ON p.id = c.project_id
-			LEFT JOIN components k ON k.id = c.component_id WHERE a.key_hash = ?`, hashSecret(key)).
+			LEFT JOIN components k ON k.id = c.component_id
+			WHERE a.key_hash = ? OR (a.previous_key_hash = ? AND a.previous_valid_until > ?)`, hashSecret(key), hashSecret(key), formatTime(tx.now)).
 			Scan(&info.ConnectionID, &info.ServiceID, &info.Environment, &info.Project, &info.Component)
 	})
 	if errors.Is(err, sql.ErrNoRows) {

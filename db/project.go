@@ -189,7 +189,8 @@ func (s *ProjectService) CreateProject(ctx context.Context, p *junction.Project)
 		p.ID = id
 		p.CreatedAt, p.UpdatedAt, p.Role, p.Components = tx.now, tx.now, junction.RoleAdmin, 0
 		p.Can = junction.ProjectCanFor(p.Role)
-		return nil
+		return tx.audit(ctx, junction.AuditEntry{Action: "project.create", Project: p.Handle, ProjectID: p.ID, Target: projectTarget(p),
+			Details: map[string]any{"after": projectDetails(p)}})
 	})
 }
 
@@ -200,13 +201,17 @@ func (s *ProjectService) UpdateProject(ctx context.Context, handle string, upd j
 		if p, err = findWritableProject(ctx, tx, handle); err != nil {
 			return err
 		}
+		before := projectDetails(p)
 		if err := upd.Apply(p); err != nil {
 			return err
 		}
 		p.UpdatedAt = tx.now
-		_, err := tx.ExecContext(ctx, `UPDATE projects SET name = ?, description = ?, updated_at = ? WHERE id = ?`,
-			p.Name, p.Description, formatTime(tx.now), p.ID)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE projects SET name = ?, description = ?, updated_at = ? WHERE id = ?`,
+			p.Name, p.Description, formatTime(tx.now), p.ID); err != nil {
+			return err
+		}
+		return tx.audit(ctx, junction.AuditEntry{Action: "project.update", Project: p.Handle, ProjectID: p.ID, Target: projectTarget(p),
+			Details: diff(before, projectDetails(p))})
 	})
 	return p, err
 }
@@ -231,7 +236,8 @@ func (s *ProjectService) DeleteProject(ctx context.Context, handle string, force
 		if _, err := tx.ExecContext(ctx, `DELETE FROM projects WHERE id = ?`, p.ID); err != nil {
 			return fmt.Errorf("delete project %q: %w", handle, err)
 		}
-		return nil
+		return tx.audit(ctx, junction.AuditEntry{Action: "project.delete", Project: p.Handle, ProjectID: p.ID, Target: projectTarget(p),
+			Details: map[string]any{"before": projectDetails(p), "components": p.Components}})
 	})
 }
 
@@ -287,10 +293,17 @@ func (s *ProjectService) SetMember(ctx context.Context, handle, email string, ro
 		} else if err != nil {
 			return err
 		}
+		var previous string
+		if err := tx.QueryRowContext(ctx, `SELECT role FROM project_members WHERE project_id = ? AND user_id = ?`, p.ID, userID).Scan(&previous); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 		// A role set here is set by hand: the identity provider no longer manages it.
-		_, err = tx.ExecContext(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role, by_provider = FALSE`, p.ID, userID, string(role), formatTime(tx.now))
-		return err
+		if _, err = tx.ExecContext(ctx, `INSERT INTO project_members (project_id, user_id, role, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role, by_provider = FALSE`, p.ID, userID, string(role), formatTime(tx.now)); err != nil {
+			return err
+		}
+		return tx.audit(ctx, junction.AuditEntry{Action: "member.set", Project: p.Handle, ProjectID: p.ID, Target: memberTarget(p, email),
+			Details: map[string]any{"before": map[string]any{"role": previous}, "after": map[string]any{"role": string(role)}}})
 	})
 	if err != nil {
 		return nil, err
@@ -306,19 +319,40 @@ func (s *ProjectService) RemoveMember(ctx context.Context, handle, email string)
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM project_members WHERE project_id = ?
-			AND user_id = (SELECT id FROM users WHERE email = ?)`, p.ID, junction.NormalizeEmail(email))
-		if err != nil {
+		email = junction.NormalizeEmail(email)
+		var previous string
+		err = tx.QueryRowContext(ctx, `SELECT m.role FROM project_members m JOIN users u ON u.id = m.user_id
+			WHERE m.project_id = ? AND u.email = ?`, p.ID, email).Scan(&previous)
+		if errors.Is(err, sql.ErrNoRows) {
+			return junction.Errorf(junction.ENOTFOUND, "%s is not a member of project %q.", email, handle)
+		} else if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return junction.Errorf(junction.ENOTFOUND, "%s is not a member of project %q.", email, handle)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM project_members WHERE project_id = ?
+			AND user_id = (SELECT id FROM users WHERE email = ?)`, p.ID, email); err != nil {
+			return err
 		}
-		return nil
+		return tx.audit(ctx, junction.AuditEntry{Action: "member.remove", Project: p.Handle, ProjectID: p.ID, Target: memberTarget(p, email),
+			Details: map[string]any{"before": map[string]any{"role": previous}}})
 	})
 }
 
 // escapeLike escapes LIKE wildcards so that user input matches literally.
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// projectTarget names a project in the audit log.
+func projectTarget(p *junction.Project) junction.AuditTarget {
+	return junction.AuditTarget{Type: "project", ID: p.Handle, Name: p.Name}
+}
+
+// projectDetails are the fields of a project that its history shows.
+func projectDetails(p *junction.Project) map[string]any {
+	return map[string]any{"handle": p.Handle, "name": p.Name, "description": p.Description}
+}
+
+// memberTarget names a project membership in the audit log.
+func memberTarget(p *junction.Project, email string) junction.AuditTarget {
+	return junction.AuditTarget{Type: "member", ID: p.Handle + "/" + email, Name: email}
 }

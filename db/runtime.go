@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -75,7 +76,9 @@ func (s *MappingService) IssueRuntimeToken(ctx context.Context, project, compone
 		}
 		token = &junction.RuntimeToken{ID: id, Environment: environment, Name: name, Prefix: prefix, CreatedBy: user.Email,
 			CreatedAt: tx.now, CanRevoke: true}
-		return nil
+		return tx.audit(ctx, junction.AuditEntry{Action: "runtime_token.create", Project: p.Handle, ProjectID: p.ID, Component: c.Handle,
+			Target:  junction.AuditTarget{Type: "runtime_token", ID: strconv.FormatInt(id, 10), Name: name},
+			Details: map[string]any{"after": map[string]any{"environment": environment, "name": name, "prefix": prefix}}})
 	})
 	if err != nil {
 		return nil, "", err
@@ -125,14 +128,16 @@ func (s *MappingService) RevokeRuntimeToken(ctx context.Context, project, compon
 		if !p.Role.CanWrite() {
 			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot revoke runtime tokens.")
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM runtime_tokens WHERE id = ? AND component_id = ?`, id, c.ID)
-		if err != nil {
+		var environment string
+		if err := tx.QueryRowContext(ctx, `SELECT environment FROM runtime_tokens WHERE id = ? AND component_id = ?`, id, c.ID).Scan(&environment); err != nil {
+			return notFound(err, "Runtime token not found.")
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM runtime_tokens WHERE id = ? AND component_id = ?`, id, c.ID); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return junction.Errorf(junction.ENOTFOUND, "Runtime token not found.")
-		}
-		return nil
+		return tx.audit(ctx, junction.AuditEntry{Action: "runtime_token.revoke", Project: p.Handle, ProjectID: p.ID, Component: c.Handle,
+			Target:  junction.AuditTarget{Type: "runtime_token", ID: strconv.FormatInt(id, 10), Name: environment},
+			Details: map[string]any{"before": map[string]any{"environment": environment}}})
 	})
 }
 

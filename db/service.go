@@ -537,8 +537,51 @@ func (s *ServiceService) createService(ctx context.Context, tx *Tx, user *juncti
 		return err
 	}
 	svc.CreatedAt, svc.UpdatedAt, svc.CanEdit, svc.Unlisted = tx.now, tx.now, true, false
+	after := serviceDetails(svc, spec)
+	for key := range secrets {
+		after["secret "+key] = "changed"
+	}
 	svc.Mask()
-	return nil
+	return tx.audit(ctx, junction.AuditEntry{Action: "service.register", Project: svc.Project, Component: svc.Component,
+		Target: serviceTarget(svc), Details: map[string]any{"after": after}})
+}
+
+// serviceTarget names a service in the audit log.
+func serviceTarget(svc *junction.Service) junction.AuditTarget {
+	return junction.AuditTarget{Type: "service", ID: svc.ID, Name: svc.DisplayName()}
+}
+
+// serviceDetails are the non-secret fields of a service that its history shows.
+func serviceDetails(svc *junction.Service, spec serviceSpec) map[string]any {
+	d := map[string]any{"kind": string(svc.Kind), "name": svc.Name, "version": svc.Version, "description": svc.Description,
+		"tags": strings.Join(svc.Tags, " ")}
+	if svc.Visibility != "" {
+		d["visibility"] = string(svc.Visibility)
+	}
+	if svc.Security != "" {
+		d["security"] = string(svc.Security)
+	}
+	if svc.Engine != "" {
+		d["engine"] = svc.Engine
+	}
+	// The spec without its secrets, one field per entry, so that a history shows what moved.
+	raw, _ := json.Marshal(spec)
+	var fields map[string]any
+	_ = json.Unmarshal(raw, &fields)
+	for k, v := range fields {
+		d[k] = v
+	}
+	return d
+}
+
+// serviceState is a stored service's details and its secrets (only to tell which changed).
+func (db *DB) serviceState(ctx context.Context, tx *Tx, id string) (map[string]any, map[string]string, *junction.Service, error) {
+	svc, err := db.serviceWithSecrets(ctx, tx, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	spec, secrets := splitSecrets(svc)
+	return serviceDetails(svc, spec), secrets, svc, nil
 }
 
 // findEditableService is findService for callers about to change the service.
@@ -580,13 +623,40 @@ func (s *ServiceService) UpdateService(ctx context.Context, id string, upd *junc
 		if svc, err = findEditableService(ctx, tx, id); err != nil {
 			return err
 		}
+		before, beforeSecrets, _, err := s.db.serviceState(ctx, tx, id)
+		if err != nil {
+			return err
+		}
 		switch svc.Kind {
 		case junction.KindInternal:
-			return s.updateInternal(ctx, tx, svc, upd)
+			err = s.updateInternal(ctx, tx, svc, upd)
 		case junction.KindDatabase:
-			return s.updateDatabase(ctx, tx, svc, upd)
+			err = s.updateDatabase(ctx, tx, svc, upd)
+		default:
+			return junction.Errorf(junction.EINVALID, "A third-party API cannot be edited; register a new version instead.")
 		}
-		return junction.Errorf(junction.EINVALID, "A third-party API cannot be edited; register a new version instead.")
+		if err != nil {
+			return err
+		}
+		after, afterSecrets, stored, err := s.db.serviceState(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		details := diff(before, after)
+		for key := range afterSecrets {
+			if beforeSecrets[key] != afterSecrets[key] {
+				details["before"].(map[string]any)["secret "+key] = ""
+				details["after"].(map[string]any)["secret "+key] = "changed"
+			}
+		}
+		for key := range beforeSecrets {
+			if _, ok := afterSecrets[key]; !ok {
+				details["before"].(map[string]any)["secret "+key] = "set"
+				details["after"].(map[string]any)["secret "+key] = "removed"
+			}
+		}
+		return tx.audit(ctx, junction.AuditEntry{Action: "service.update", Project: stored.Project, Component: stored.Component,
+			Target: serviceTarget(stored), Details: details})
 	})
 	if err != nil {
 		return nil, err // svc may hold a database's passwords in clear
@@ -773,11 +843,19 @@ func databaseServes(vals map[string]string) bool {
 // SetServiceListed implements junction.ServiceService.
 func (s *ServiceService) SetServiceListed(ctx context.Context, id string, listed bool) error {
 	return s.db.inTx(ctx, true, func(tx *Tx) error {
-		if _, err := findEditableService(ctx, tx, id); err != nil {
+		svc, err := findEditableService(ctx, tx, id)
+		if err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE services SET unlisted = ?, updated_at = ? WHERE id = ?`, !listed, formatTime(tx.now), id)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE services SET unlisted = ?, updated_at = ? WHERE id = ?`, !listed, formatTime(tx.now), id); err != nil {
+			return err
+		}
+		action := "service.unlist"
+		if listed {
+			action = "service.list"
+		}
+		return tx.audit(ctx, junction.AuditEntry{Action: action, Project: svc.Project, Component: svc.Component, Target: serviceTarget(svc),
+			Details: map[string]any{"before": map[string]any{"listed": !svc.Unlisted}, "after": map[string]any{"listed": listed}}})
 	})
 }
 
@@ -797,8 +875,11 @@ func (s *ServiceService) DeleteService(ctx context.Context, id string) error {
 		} else if n > 0 {
 			return junction.Errorf(junction.ECONFLICT, "%d connection(s) use %s; remove it from the catalog instead, so they keep working.", n, svc.DisplayName())
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM services WHERE id = ?`, id)
-		return err
+		if _, err = tx.ExecContext(ctx, `DELETE FROM services WHERE id = ?`, id); err != nil {
+			return err
+		}
+		return tx.audit(ctx, junction.AuditEntry{Action: "service.delete", Project: svc.Project, Component: svc.Component, Target: serviceTarget(svc),
+			Details: map[string]any{"before": map[string]any{"name": svc.Name, "version": svc.Version}}})
 	})
 }
 

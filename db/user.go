@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -69,7 +70,8 @@ func (s *UserService) CreateUser(ctx context.Context, user *junction.User, passw
 		}
 		user.ID = id
 		user.CreatedAt = tx.now
-		return nil
+		return tx.audit(ctx, junction.AuditEntry{Action: "user.create", Target: junction.AuditTarget{Type: "user", ID: user.Email, Name: user.Email},
+			Details: map[string]any{"after": map[string]any{"email": user.Email, "admin": user.IsAdmin}}})
 	})
 }
 
@@ -144,6 +146,7 @@ func (s *UserService) Authenticate(ctx context.Context, email, password string) 
 		user, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+`, u.password_hash FROM users u WHERE u.email = ?`, junction.NormalizeEmail(email)), &hash)
 		return err
 	})
+	email = junction.NormalizeEmail(email)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && hash == "" {
 		// An unknown e-mail, or a user who signs in only through the identity provider and
 		// has no password: both take as long as a wrong password.
@@ -151,14 +154,30 @@ func (s *UserService) Authenticate(ctx context.Context, email, password string) 
 			s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("junction dummy password"), s.PasswordCost)
 		})
 		bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
-		return nil, errBadCredentials
+		return nil, s.signInDenied(ctx, email)
 	} else if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-		return nil, errBadCredentials
+		return nil, s.signInDenied(ctx, email)
+	}
+	if err := s.db.recordOnly(ctx, junction.AuditEntry{Actor: user.Email, Action: "session.sign_in",
+		Target: junction.AuditTarget{Type: "session", ID: user.Email, Name: "password"}, Details: map[string]any{"method": "password"}}); err != nil {
+		return nil, err
 	}
 	return user, nil
+}
+
+// signInDenied records a refused password sign-in and returns the error for it.
+func (s *UserService) signInDenied(ctx context.Context, email string) error {
+	if len(email) > 320 {
+		email = email[:320]
+	}
+	if err := s.db.recordOnly(ctx, junction.AuditEntry{Actor: email, Action: "session.sign_in", Outcome: junction.OutcomeDenied,
+		Target: junction.AuditTarget{Type: "session", ID: email, Name: "password"}, Details: map[string]any{"method": "password"}}); err != nil {
+		return errors.Join(errBadCredentials, err)
+	}
+	return errBadCredentials
 }
 
 // CreateToken implements junction.UserService.
@@ -187,7 +206,12 @@ func (s *UserService) CreateToken(ctx context.Context, userID int64, name string
 		}
 		token.ID = id
 		token.CreatedAt = tx.now
-		return nil
+		owner, err := userEmail(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		return tx.audit(ctx, junction.AuditEntry{Action: "token.create", Target: tokenTarget(id, name),
+			Details: map[string]any{"after": map[string]any{"name": name, "user": owner}}})
 	})
 	if err != nil {
 		return nil, "", err
@@ -261,14 +285,16 @@ func (s *UserService) DeleteToken(ctx context.Context, id int64) error {
 	}
 	return s.db.inTx(ctx, true, func(tx *Tx) error {
 		tx.keepEnv()
-		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE id = ? AND user_id = ?`, id, user.ID)
+		var name string
+		err := tx.QueryRowContext(ctx, `SELECT name FROM tokens WHERE id = ? AND user_id = ?`, id, user.ID).Scan(&name)
 		if err != nil {
+			return notFound(err, "Token not found.")
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE id = ? AND user_id = ?`, id, user.ID); err != nil {
 			return fmt.Errorf("delete token: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return junction.Errorf(junction.ENOTFOUND, "Token not found.")
-		}
-		return nil
+		return tx.audit(ctx, junction.AuditEntry{Action: "token.revoke", Target: tokenTarget(id, name),
+			Details: map[string]any{"before": map[string]any{"name": name, "user": user.Email}}})
 	})
 }
 
@@ -311,8 +337,18 @@ func (s *UserService) FindUserBySession(ctx context.Context, sessionID string) (
 func (s *UserService) DeleteSession(ctx context.Context, sessionID string) error {
 	if err := s.db.inTx(ctx, true, func(tx *Tx) error {
 		tx.keepEnv()
-		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hashSecret(sessionID))
-		return err
+		var email string
+		err := tx.QueryRowContext(ctx, `SELECT u.email FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?`,
+			hashSecret(sessionID)).Scan(&email)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // gone already: nothing ends
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hashSecret(sessionID)); err != nil {
+			return err
+		}
+		return tx.audit(ctx, junction.AuditEntry{Actor: email, Action: "session.sign_out", Target: junction.AuditTarget{Type: "session", ID: email, Name: email}})
 	}); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
@@ -335,4 +371,14 @@ func randomString(n int) string {
 		panic(fmt.Sprintf("crypto/rand failed: %v", err))
 	}
 	return base32Lower.EncodeToString(b)
+}
+
+// tokenTarget names a personal access token in the audit log.
+func tokenTarget(id int64, name string) junction.AuditTarget {
+	return junction.AuditTarget{Type: "token", ID: strconv.FormatInt(id, 10), Name: name}
+}
+
+func userEmail(ctx context.Context, tx *Tx, id int64) (email string, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT email FROM users WHERE id = ?`, id).Scan(&email)
+	return email, notFound(err, "User not found.")
 }

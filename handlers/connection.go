@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -100,6 +101,8 @@ func (h *Handler) APIDeleteConnection(c echo.Context) error {
 type rotation struct {
 	Environment string        `json:"environment"`
 	Connections []sharedEntry `json:"connections"`
+	// PreviousValidUntil is the end of the grace: null when the previous secret stopped at once.
+	PreviousValidUntil *time.Time `json:"previous_valid_until"`
 }
 
 type sharedEntry struct {
@@ -123,6 +126,7 @@ func sharedEntries(list []*junction.Connection) []sharedEntry {
 func (h *Handler) APIRotateConnection(c echo.Context) error {
 	var body struct {
 		Environment string `json:"environment"`
+		Grace       string `json:"grace"`
 	}
 	if err := decodeJSON(c, &body); err != nil {
 		return err
@@ -131,11 +135,15 @@ func (h *Handler) APIRotateConnection(c echo.Context) error {
 		return &junction.Error{Code: junction.EINVALID, Message: "Name the environment to rotate.",
 			Fields: map[string]string{"environment": "Required."}}
 	}
-	shared, err := h.Connections.Rotate(c.Request().Context(), c.Param("id"), body.Environment)
+	grace, err := junction.ParseGrace(body.Grace)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, rotation{Environment: body.Environment, Connections: sharedEntries(shared)})
+	rot, err := h.Connections.RotateWithGrace(c.Request().Context(), c.Param("id"), body.Environment, grace)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rotation{Environment: body.Environment, Connections: sharedEntries(rot.Shared), PreviousValidUntil: rot.PreviousValidUntil})
 }
 
 // APIVerifyAPIKey tells a provider what an API key belongs to: POST /api/v1/api-keys/verify

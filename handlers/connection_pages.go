@@ -268,9 +268,17 @@ func (h *Handler) RotatePage(c echo.Context) error {
 // RotateForm rotates the secret: POST /connections/:id/rotate.
 func (h *Handler) RotateForm(c echo.Context) error {
 	env := c.FormValue("environment")
-	shared, err := h.Connections.Rotate(c.Request().Context(), c.Param("id"), env)
+	grace, err := junction.ParseGrace(c.FormValue("grace"))
 	if err != nil {
 		return err
 	}
-	return h.redirect(c, "/connections/"+c.Param("id"), "New secret in "+env+" for "+strconv.Itoa(len(shared))+" connection(s).")
+	rot, err := h.Connections.RotateWithGrace(c.Request().Context(), c.Param("id"), env, grace)
+	if err != nil {
+		return err
+	}
+	msg := "New secret in " + env + " for " + strconv.Itoa(len(rot.Shared)) + " connection(s)."
+	if rot.PreviousValidUntil != nil {
+		msg += " The previous one works until " + rot.PreviousValidUntil.UTC().Format("2006-01-02 15:04 UTC") + "."
+	}
+	return h.redirect(c, "/connections/"+c.Param("id"), msg)
 }

@@ -49,6 +49,7 @@ type Handler struct {
 	Connections  junction.ConnectionService
 	Mappings     junction.MappingService
 	Audit        junction.AuditLog
+	History      junction.HistoryService
 	Sessions     Sessions
 	Logger       *slog.Logger
 	// Provider, when set, offers sign-in with an OpenID Connect provider.
@@ -110,6 +111,10 @@ func (h *Handler) redirect(c echo.Context, target, flash string) error {
 	}
 	return c.Redirect(http.StatusSeeOther, target)
 }
+
+// ErrCSRF is the answer to a state-changing request without the session's CSRF token: a
+// refused form, not an authorization decision, so it is not recorded as a denial.
+var ErrCSRF = junction.Errorf(junction.EFORBIDDEN, "The form has expired or did not come from this site. Reload the page and try again.")
 
 // formStatus is the status of a form re-rendered with errors.
 func formStatus(err error) int { return statuses[junction.ErrorCode(err)] }
@@ -190,6 +195,9 @@ func (h *Handler) HandleError(err error, c echo.Context) {
 		return
 	}
 	status, code, message, fields := classify(err)
+	if code == junction.EFORBIDDEN && !errors.Is(err, ErrCSRF) {
+		h.recordForbidden(c, message)
+	}
 	if status >= 500 {
 		h.Logger.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}

@@ -81,8 +81,9 @@ func (h *Handler) recordDenied(ctx context.Context, id junction.ProviderIdentity
 	if h.Audit == nil {
 		return
 	}
-	if err := h.Audit.Record(context.WithoutCancel(ctx), junction.AuditEntry{Actor: "anonymous", Action: "session.sign_in",
-		Target: id.AuditTarget(), Outcome: "denied"}); err != nil {
+	if err := h.Audit.RecordDenied(ctx, junction.AuditEntry{Actor: "anonymous", Action: "session.sign_in",
+		Target:  junction.AuditTarget{Type: "session", Name: id.AuditTarget()},
+		Details: map[string]any{"method": "oidc", "issuer": id.Issuer}}); err != nil {
 		h.Logger.Error("audit", "err", err)
 	}
 }

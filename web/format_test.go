@@ -173,7 +173,7 @@ func TestExportFormats(t *testing.T) {
 		t.Helper()
 		conn := f.rawSQL(t)
 		var n int
-		require.NoError(t, conn.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM audit_log WHERE action = 'env.reveal' AND actor = ?`, email).Scan(&n))
+		require.NoError(t, conn.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM audit_log WHERE action = 'secret.reveal' AND outcome = 'ok' AND target_type = 'component' AND actor = ?`, email).Scan(&n))
 		return n
 	}
 	const page = "/projects/shop/components/orders/export?environment=development&format="

@@ -283,7 +283,7 @@ func TestEnvAPI(t *testing.T) {
 	t.Run("Audited", func(t *testing.T) {
 		conn := f.rawSQL(t)
 		var n int
-		require.NoError(t, conn.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM audit_log WHERE action = 'env.reveal' AND actor = 'ada@example.com'`).Scan(&n))
+		require.NoError(t, conn.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM audit_log WHERE action = 'secret.reveal' AND outcome = 'ok' AND target_type = 'component' AND actor = 'ada@example.com'`).Scan(&n))
 		require.Equal(t, 2, n)
 	})
 

@@ -173,7 +173,7 @@ func TestOIDCSignIn(t *testing.T) {
 		require.NotEmpty(t, entries)
 		require.Equal(t, "alice@example.com", entries[0].Actor)
 		require.Equal(t, "ok", entries[0].Outcome)
-		require.Equal(t, "oidc issuer="+f.idp.Issuer+" subject=sub-alice", entries[0].Target)
+		require.Equal(t, "oidc issuer="+f.idp.Issuer+" subject=sub-alice", entries[0].Target.Name)
 
 		t.Run("UsersPageShowsTheName", func(t *testing.T) {
 			b := f.ts.browser(t)
@@ -222,7 +222,7 @@ func TestOIDCSignIn(t *testing.T) {
 			require.Contains(t, body, "linked to a different account at the identity provider")
 			require.Nil(t, me(t, b), "no session")
 			require.Equal(t, "denied", f.signInAudit(t)[0].Outcome)
-			require.Equal(t, "oidc issuer="+f.idp.Issuer+" subject=sub-mallory", f.signInAudit(t)[0].Target)
+			require.Equal(t, "oidc issuer="+f.idp.Issuer+" subject=sub-mallory", f.signInAudit(t)[0].Target.Name)
 		})
 	})
 	t.Run("NextIsKeptAndLocalOnly", func(t *testing.T) {
@@ -401,7 +401,7 @@ func TestOIDCRefusedSignIns(t *testing.T) {
 		entry := lastAudit(t)
 		require.Equal(t, "denied", entry.Outcome)
 		require.Equal(t, "victor@example.com", entry.Actor)
-		require.Equal(t, "oidc issuer="+f.idp.Issuer+" subject=sub-victor", entry.Target)
+		require.Equal(t, "oidc issuer="+f.idp.Issuer+" subject=sub-victor", entry.Target.Name)
 		_, err := f.ts.svc.Users.FindUserByEmail(context.Background(), "victor@example.com")
 		require.Equal(t, junction.ENOTFOUND, junction.ErrorCode(err), "no user created")
 	})

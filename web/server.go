@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +34,7 @@ type Services struct {
 	Connections  junction.ConnectionService
 	Mappings     junction.MappingService
 	Audit        junction.AuditLog
+	History      junction.HistoryService
 	// DBStats, when set, reports the database pools in /metrics.
 	DBStats func() (write, read sql.DBStats)
 	// Ping, when set, tells /healthz whether the database answers.
@@ -105,10 +105,13 @@ func NewServer(services Services, sessionHashKey, sessionBlockKey []byte, logger
 		draining:      make(chan struct{}),
 	}
 	s.echo.HideBanner, s.echo.HidePort = true, true
+	if history, ok := services.Audit.(junction.HistoryService); ok && services.History == nil {
+		services.History = history // the store's audit log reads the histories too
+	}
 	h := &handlers.Handler{
 		Users: services.Users, Projects: services.Projects, Components: services.Components,
 		Environments: services.Environments, Services: services.Services, Connections: services.Connections,
-		Mappings: services.Mappings, Audit: services.Audit, Sessions: s.sessions, Logger: logger,
+		Mappings: services.Mappings, Audit: services.Audit, History: services.History, Sessions: s.sessions, Logger: logger,
 		PasswordLoginOff: o.passwordOff, Draining: s.draining, PublicURL: o.publicURL,
 	}
 	if o.oidc != nil {
@@ -187,6 +190,12 @@ func (s *Server) routes(h *handlers.Handler) {
 	pages.POST("/connections/:id/delete", h.DeleteConnectionForm)
 	pages.GET("/connections/:id/rotate", h.RotatePage)
 	pages.POST("/connections/:id/rotate", h.RotateForm)
+	pages.POST("/connections/:id/rotate/finish", h.FinishRotationForm)
+	pages.GET("/connections/:id/history", h.ConnectionHistoryPage)
+	pages.GET("/services/:id/history", h.ServiceHistoryPage)
+	pages.GET("/projects/:p/history", h.ProjectHistoryPage)
+	pages.GET("/projects/:p/components/:c/env/history", h.MappingHistoryPage)
+	pages.POST("/projects/:p/components/:c/env/restore", h.RestoreMappingsForm)
 	pages.GET("/projects/:p/components/new", h.NewComponentPage)
 	pages.POST("/projects/:p/components", h.CreateComponent)
 	pages.GET("/projects/:p/components/:c", h.ComponentPage)
@@ -248,6 +257,9 @@ func (s *Server) routes(h *handlers.Handler) {
 	api.PATCH("/connections/:id", h.APIUpdateConnection)
 	api.DELETE("/connections/:id", h.APIDeleteConnection)
 	api.POST("/connections/:id/rotate", h.APIRotateConnection)
+	api.POST("/connections/:id/rotate/finish", h.APIFinishRotation)
+	api.GET("/projects/:p/components/:c/mappings/history", h.APIMappingHistory)
+	api.POST("/projects/:p/components/:c/mappings/restore", h.APIRestoreMappings)
 	api.GET("/audit", h.APIAudit)
 	api.GET("/projects/:p/components/:c/mappings", h.APIMappings)
 	api.PUT("/projects/:p/components/:c/mappings/:id", h.APISetMappings)
@@ -390,12 +402,14 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		start := time.Now()
 		id := randomToken()[:16]
 		c.Response().Header().Set("X-Request-ID", id)
+		// The audit entries that the request's changes write name it and its client.
+		req := c.Request()
+		c.SetRequest(req.WithContext(junction.NewContextWithRequest(req.Context(), junction.RequestInfo{ID: id, ClientAddr: clientHost(c)})))
 		if err := next(c); err != nil {
 			c.Error(err)
 		}
 		res := c.Response()
 		s.metrics.observe(c, time.Since(start))
-		s.audit(c)
 		if res.Status < 400 && c.Path() == runtimePath {
 			// The hot path: components fetch at every start and poll for changes. Metrics
 			// count these requests; the log keeps only their failures.
@@ -559,36 +573,6 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 			// can change anyway.
 			return next(c)
 		}
-		return junction.Errorf(junction.EFORBIDDEN, "The form has expired or did not come from this site. Reload the page and try again.")
-	}
-}
-
-// audit records every state-changing request (and every sign-in attempt) with its actor,
-// route, path and outcome. Reads are not recorded here: reveals and rotations are recorded by
-// the store, and runtime fetches are kept per token as first and last use.
-func (s *Server) audit(c echo.Context) {
-	req := c.Request()
-	if s.services.Audit == nil || req.Method == http.MethodGet || req.Method == http.MethodHead || req.Method == http.MethodOptions ||
-		c.Path() == "/api/v1/api-keys/verify" || c.Path() == "/oauth2/token" || c.Path() == "/oauth2/introspect" {
-		return
-	}
-	actor := "anonymous"
-	if user := junction.UserFromContext(req.Context()); user != nil {
-		actor = user.Email
-	}
-	if c.Path() == "/login" {
-		actor = junction.NormalizeEmail(req.PostFormValue("email"))
-	}
-	outcome := "ok"
-	if status := c.Response().Status; status >= 400 {
-		outcome = strconv.Itoa(status) + " " + http.StatusText(status)
-	}
-	action := req.Method + " " + c.Path()
-	if c.Path() == "" {
-		action = req.Method + " (no route)"
-	}
-	if err := s.services.Audit.Record(context.WithoutCancel(req.Context()), junction.AuditEntry{
-		Actor: actor, Action: action, Target: req.URL.Path, Outcome: outcome}); err != nil {
-		s.logger.Error("audit", "err", err)
+		return handlers.ErrCSRF
 	}
 }

@@ -34,7 +34,10 @@ type Config struct {
 	OIDC web.OIDCConfig
 	// PasswordLoginOff turns sign-in with e-mail and password off (JUNCTION_PASSWORD_LOGIN=false).
 	PasswordLoginOff bool
-	Logger           *slog.Logger
+	// AuditRetention deletes audit entries older than it (JUNCTION_AUDIT_RETENTION); zero
+	// keeps them all.
+	AuditRetention time.Duration
+	Logger         *slog.Logger
 }
 
 // App is an open database with the services and HTTP server over it.
@@ -50,6 +53,7 @@ type App struct {
 	// closed when it has.
 	stopFlusher context.CancelFunc
 	flushed     chan struct{}
+	retention   time.Duration
 }
 
 // openDB loads the key and opens the database, applying migrations.
@@ -73,6 +77,7 @@ func openDB(ctx context.Context, path, secretKey string) (*db.DB, []byte, error)
 func services(store *db.DB, passwordCost int) web.Services {
 	conns := db.NewConnectionService(store, "")
 	users := db.NewUserService(store)
+	audit := db.NewAuditService(store)
 	if passwordCost > 0 {
 		users.PasswordCost = passwordCost
 	}
@@ -84,7 +89,8 @@ func services(store *db.DB, passwordCost int) web.Services {
 		Services:     db.NewServiceService(store),
 		Connections:  conns,
 		Mappings:     db.NewMappingService(store, conns),
-		Audit:        db.NewAuditService(store),
+		Audit:        audit,
+		History:      audit,
 		DBStats:      store.Stats,
 		Ping:         store.Ping,
 		SignInLimits: db.NewSignInLimits(store),
@@ -161,7 +167,16 @@ func OpenApp(ctx context.Context, cfg Config) (*App, error) {
 		provider.SetPublicURL(publicURL)
 		app.checkProvider(ctx, provider, !cfg.PasswordLoginOff, cfg.Logger)
 	}
+	app.retention = cfg.AuditRetention
 	return app, nil
+}
+
+// Maintain runs the background jobs (rotation grace ends, audit retention) until ctx ends.
+func (a *App) Maintain(ctx context.Context, logger *slog.Logger) {
+	audit := a.Services.Audit.(*db.AuditService)
+	maintain(ctx, maintenanceInterval, func(ctx context.Context) {
+		runMaintenance(ctx, a.DB, a.connections, audit, a.retention, logger)
+	})
 }
 
 // checkProvider reaches the identity provider once at start and says in one line what is

@@ -142,6 +142,7 @@ func TestCrashSafety(t *testing.T) {
 	require.NoError(t, err)
 	defer conn.Close()
 	var check string
+	var n2 int
 	require.NoError(t, conn.QueryRow(`PRAGMA integrity_check`).Scan(&check))
 	require.Equal(t, "ok", check)
 	for id, name := range acknowledged {
@@ -151,6 +152,29 @@ func TestCrashSafety(t *testing.T) {
 		require.NoError(t, conn.QueryRow(`SELECT COUNT(*) FROM mappings WHERE connection_id = ?`, id).Scan(&n))
 		require.Equal(t, 4, n, "acknowledged mappings of %s", name)
 	}
+	// Every acknowledged change has its audit entry, and no entry lacks its change: each is
+	// written in the transaction of the change it records.
+	for id, name := range acknowledged {
+		var n int
+		require.NoError(t, conn.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = 'connection.create' AND target_id = ? AND target_name = ?`, id, name).Scan(&n))
+		require.Equal(t, 1, n, "the entry of acknowledged connection %s", name)
+		require.NoError(t, conn.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = 'mappings.replace' AND details LIKE ?`, `%"connection_id":"`+id+`"%`).Scan(&n))
+		require.Equal(t, 1, n, "the entry of the acknowledged mappings of %s", name)
+	}
+	var entriesWithoutChange, changesWithoutEntry, versions, mappingEntries int
+	require.NoError(t, conn.QueryRow(`SELECT COUNT(*) FROM audit_log a WHERE a.action = 'connection.create'
+		AND NOT EXISTS (SELECT 1 FROM connections c WHERE c.id = a.target_id)`).Scan(&entriesWithoutChange))
+	require.Zero(t, entriesWithoutChange, "no connection.create entry without its connection")
+	require.NoError(t, conn.QueryRow(`SELECT COUNT(*) FROM connections c
+		WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'connection.create' AND a.target_id = c.id)`).Scan(&changesWithoutEntry))
+	require.Zero(t, changesWithoutEntry, "no connection without its entry")
+	require.NoError(t, conn.QueryRow(`SELECT COUNT(*) FROM mapping_versions`).Scan(&versions))
+	require.NoError(t, conn.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = 'mappings.replace'`).Scan(&mappingEntries))
+	require.Equal(t, versions, mappingEntries, "one mappings entry per stored version, and the other way round")
+	require.NoError(t, conn.QueryRow(`SELECT COUNT(DISTINCT connection_id) FROM mappings`).Scan(&n2))
+	require.NoError(t, conn.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = 'mappings.replace'`).Scan(&mappingEntries))
+	require.Equal(t, n2, mappingEntries, "each mapped connection has the entry of its one mappings write")
+
 	var orphans, halfMade, apps int
 	require.NoError(t, conn.QueryRow(`SELECT COUNT(*) FROM oauth_apps a WHERE NOT EXISTS (SELECT 1 FROM connections c WHERE c.oauth_app_id = a.id)`).Scan(&orphans))
 	require.Zero(t, orphans, "no orphan OAuth application")

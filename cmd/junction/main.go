@@ -187,12 +187,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	retention, err := ParseRetention(getenv("JUNCTION_AUDIT_RETENTION"))
+	if err != nil {
+		return &usageError{err.Error()}
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	app, err := OpenApp(ctx, Config{
 		Addr: *addr, DBPath: *dbPath, SecretKey: getenv("JUNCTION_SECRET_KEY"),
 		AdminEmail: getenv("JUNCTION_ADMIN_EMAIL"), AdminPassword: getenv("JUNCTION_ADMIN_PASSWORD"),
 		Demo: *demo, PublicURL: *publicURL, Logger: logger,
-		OIDC: oidc, PasswordLoginOff: !*passwordLogin,
+		OIDC: oidc, PasswordLoginOff: !*passwordLogin, AuditRetention: retention,
 	})
 	if err != nil {
 		return err
@@ -203,6 +207,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if *demo {
 		fmt.Fprintf(stdout, "Demo sign-in: %s / %s (also %s and %s, same password)\n", DemoAdminEmail, DemoPassword, DemoDeveloperEmail, DemoViewerEmail)
 	}
+	maintCtx, stopMaintenance := context.WithCancel(ctx)
+	defer stopMaintenance()
+	go app.Maintain(maintCtx, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- app.Server.Serve() }()
 	select {
