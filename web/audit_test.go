@@ -68,6 +68,9 @@ func TestAuditEntries(t *testing.T) {
 				}
 			}
 			res, body := b.post(path, values)
+			if loc := res.Header.Get("Location"); res.StatusCode == http.StatusSeeOther && path == "/account/tokens" {
+				_, body = b.get(loc) // the new token is on the page the form leads to
+			}
 			if m := regexp.MustCompile(`/account/tokens/(\d+)/delete`).FindStringSubmatch(body); m != nil {
 				ids["pat"] = m[1]
 			}
@@ -126,9 +129,9 @@ func TestAuditEntries(t *testing.T) {
 		{name: "page mappings.replace", do: form("/projects/blog/components/web/env", url.Values{"connections": {"{pageconn}"}, "{pageconn}.ServiceURL": {"WEB_URL"}, "{pageconn}.Token": {"WEB_TOKEN"}}), status: seeOther, action: "mappings.replace", target: "mappings", targetID: func() string { return "blog/web" }, details: []string{"after", "before", "version"}},
 		{name: "page mappings.replace again", do: form("/projects/blog/components/web/env", url.Values{"connections": {"{pageconn}"}, "{pageconn}.ServiceURL": {"WEB_URL2"}, "{pageconn}.Token": {"WEB_TOKEN"}}), status: seeOther, action: "mappings.replace", target: "mappings", details: []string{"after", "before", "version"}},
 		{name: "page mappings.restore", do: form("/projects/blog/components/web/env/restore", url.Values{"version": {"1"}}), status: seeOther, action: "mappings.restore", target: "mappings", details: []string{"after", "before", "restored_version", "version"}},
-		{name: "page runtime_token.create", do: form("/projects/blog/components/web/runtime-tokens", url.Values{"environment": {"development"}}), status: created, action: "runtime_token.create", target: "runtime_token", details: []string{"after"}},
+		{name: "page runtime_token.create", do: form("/projects/blog/components/web/runtime-tokens", url.Values{"environment": {"development"}}), status: seeOther, action: "runtime_token.create", target: "runtime_token", details: []string{"after"}},
 		{name: "page connection.delete", do: form("/connections/{pageconn}/delete", url.Values{"confirm": {"yes"}}), status: seeOther, action: "connection.delete", target: "connection", targetID: id("pageconn"), details: []string{"before", "unmapped_from"}},
-		{name: "page token.create", do: form("/account/tokens", url.Values{"name": {"ci"}}), status: created, action: "token.create", target: "token", details: []string{"after"}},
+		{name: "page token.create", do: form("/account/tokens", url.Values{"name": {"ci"}}), status: seeOther, action: "token.create", target: "token", details: []string{"after"}},
 		{name: "page token.revoke", do: form("/account/tokens/{pat}/delete", nil), status: seeOther, action: "token.revoke", target: "token", targetID: id("pat"), details: []string{"before"}},
 		{name: "page user.create", do: form("/users", url.Values{"email": {"new@example.com"}, "password": {"a long enough password"}}), status: seeOther, action: "user.create", target: "user", targetID: func() string { return "new@example.com" }, details: []string{"after"}},
 		{name: "page environment.create", do: form("/environments", url.Values{"name": {"preview"}}), status: seeOther, action: "environment.create", target: "environment", targetID: func() string { return "preview" }},
