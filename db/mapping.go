@@ -92,17 +92,27 @@ func (s *MappingService) usableConnection(ctx context.Context, tx *Tx, p *juncti
 	return r, nil
 }
 
+// lockedComponent finds a component whose mappings the caller may change and takes its row
+// lock, so that mapping writes (and their version numbers) on one component go one at a time.
+func (s *MappingService) lockedComponent(ctx context.Context, tx *Tx, project, component string) (*junction.Project, *junction.Component, error) {
+	p, c, err := s.component(ctx, tx, project, component)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !p.Role.CanWrite() {
+		return nil, nil, junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change mappings.")
+	}
+	if err := lockComponent(ctx, tx, c.ID); err != nil {
+		return nil, nil, err
+	}
+	return p, c, nil
+}
+
 // SetMappings implements junction.MappingService.
 func (s *MappingService) SetMappings(ctx context.Context, project, component, connectionID string, names map[string]string) (list []junction.Mapping, err error) {
 	err = s.db.inTx(ctx, true, func(tx *Tx) error {
-		p, c, err := s.component(ctx, tx, project, component)
+		p, c, err := s.lockedComponent(ctx, tx, project, component)
 		if err != nil {
-			return err
-		}
-		if !p.Role.CanWrite() {
-			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change mappings.")
-		}
-		if err := lockComponent(ctx, tx, c.ID); err != nil {
 			return err
 		}
 		r, err := s.usableConnection(ctx, tx, p, c, connectionID)
@@ -230,14 +240,8 @@ func (s *MappingService) MappingHistory(ctx context.Context, project, component 
 // RestoreMappings implements junction.MappingService.
 func (s *MappingService) RestoreMappings(ctx context.Context, project, component string, version int) (list []junction.Mapping, err error) {
 	err = s.db.inTx(ctx, true, func(tx *Tx) error {
-		p, c, err := s.component(ctx, tx, project, component)
+		p, c, err := s.lockedComponent(ctx, tx, project, component)
 		if err != nil {
-			return err
-		}
-		if !p.Role.CanWrite() {
-			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change mappings.")
-		}
-		if err := lockComponent(ctx, tx, c.ID); err != nil {
 			return err
 		}
 		var raw string
@@ -320,14 +324,8 @@ func takenNames(ctx context.Context, tx *Tx, componentID int64, except string) (
 // ReplaceMappings implements junction.MappingService.
 func (s *MappingService) ReplaceMappings(ctx context.Context, project, component string, names map[string]map[string]string) (list []junction.Mapping, err error) {
 	err = s.db.inTx(ctx, true, func(tx *Tx) error {
-		p, c, err := s.component(ctx, tx, project, component)
+		p, c, err := s.lockedComponent(ctx, tx, project, component)
 		if err != nil {
-			return err
-		}
-		if !p.Role.CanWrite() {
-			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change mappings.")
-		}
-		if err := lockComponent(ctx, tx, c.ID); err != nil {
 			return err
 		}
 		list, err = s.replaceMappings(ctx, tx, p, c, names, "mappings.replace", nil)
@@ -377,14 +375,8 @@ func (s *MappingService) replaceMappings(ctx context.Context, tx *Tx, p *junctio
 // DeleteMappings implements junction.MappingService.
 func (s *MappingService) DeleteMappings(ctx context.Context, project, component, connectionID string) error {
 	return s.db.inTx(ctx, true, func(tx *Tx) error {
-		p, c, err := s.component(ctx, tx, project, component)
+		p, c, err := s.lockedComponent(ctx, tx, project, component)
 		if err != nil {
-			return err
-		}
-		if !p.Role.CanWrite() {
-			return junction.Errorf(junction.EFORBIDDEN, "Viewers cannot change mappings.")
-		}
-		if err := lockComponent(ctx, tx, c.ID); err != nil {
 			return err
 		}
 		before, err := mappingsOf(ctx, tx, c.ID)
