@@ -69,10 +69,13 @@ postgresql:
 		{ echo "Installing PostgreSQL for the PostgreSQL tests..."; \
 		  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
-## test-postgres: the store suite and the HTTP tests on PostgreSQL (a throwaway cluster, or
-## JUNCTION_TEST_POSTGRES); they fail, never skip, when no cluster can start
+## test-postgres: the store suite (with -race) and the HTTP tests (already run with -race on
+## SQLite) on PostgreSQL, side by side (a throwaway cluster each, or JUNCTION_TEST_POSTGRES);
+## they fail, never skip, when no cluster can start
 test-postgres: tools postgresql
-	JUNCTION_TEST_DB=postgres JUNCTION_SKIP_POSTGRES= $(GO) test -race -tags $(TAGS) -count=1 ./db ./web
+	@JUNCTION_TEST_DB=postgres JUNCTION_SKIP_POSTGRES= $(GO) test -race -tags $(TAGS) -count=1 ./db & store=$$!; \
+		JUNCTION_TEST_DB=postgres JUNCTION_SKIP_POSTGRES= $(GO) test -tags $(TAGS) -count=1 ./web; http=$$?; \
+		wait $$store; store=$$?; [ $$store -eq 0 ] && [ $$http -eq 0 ]
 
 ## postgres: start a local PostgreSQL for development in PGDIR on 127.0.0.1:PGPORT with a
 ## database junction, and print its URL (postgres-stop stops it)
