@@ -225,6 +225,7 @@ func (s *AuditService) EachAudit(ctx context.Context, f junction.AuditFilter, fn
 // PurgeAudit implements junction.AuditLog. It runs as the system, for the retention job.
 func (s *AuditService) PurgeAudit(ctx context.Context, before time.Time) (n int, err error) {
 	err = s.db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv() // entries hold no variables: the runtime caches and long polls stay
 		res, err := tx.ExecContext(ctx, `DELETE FROM audit_log WHERE at < ?`, formatTime(before))
 		if err != nil {
 			return err

@@ -326,3 +326,42 @@ func TestAudit_ProjectHistoryIsEveryChangeInIt(t *testing.T) {
 	_, err = db.NewAuditService(f.store).History(ContextAs(t, f.otherDev), "project", "shop")
 	require.Equal(t, junction.ENOTFOUND, junction.ErrorCode(err), "only for those who may see it")
 }
+
+// The retention and grace jobs, and finishing a rotation, change no variable: they must not
+// wake the long polls (every waiting component would fetch again) nor empty the runtime cache.
+func TestBackgroundJobs_KeepRuntimeEnvironments(t *testing.T) {
+	f := newConnFixture(t)
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	f.store.Now = func() time.Time { return now }
+	keyed := f.mustCreateService(t, f.developer, withSecurity(internalService("shop", "inventory", "Keyed API", junction.VisibilityOrganization), junction.SecurityAPIKey))
+	keyConn := f.connect(t, f.developer, "shop", "", keyed.ID, "keyed")
+	ctx := ContextAs(t, f.developer)
+	woken := func(wake <-chan struct{}) bool {
+		select {
+		case <-wake:
+			return true
+		default:
+			return false
+		}
+	}
+
+	wake := f.store.EnvChanged()
+	_, err := f.conns.RotateWithGrace(ctx, keyConn.ID, "development", time.Hour)
+	require.NoError(t, err)
+	require.True(t, woken(wake), "a rotation changes a variable: the control")
+
+	wake = f.store.EnvChanged()
+	require.NoError(t, f.conns.FinishRotation(ctx, keyConn.ID, "development"))
+	require.False(t, woken(wake), "finishing a rotation wakes no long poll")
+	_, err = f.conns.RotateWithGrace(ctx, keyConn.ID, "development", time.Hour)
+	require.NoError(t, err)
+	wake = f.store.EnvChanged()
+	now = now.Add(2 * time.Hour)
+	n, err := f.conns.EndGraces(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	purged, err := db.NewAuditService(f.store).PurgeAudit(t.Context(), now.Add(time.Hour))
+	require.NoError(t, err)
+	require.Positive(t, purged)
+	require.False(t, woken(wake), "the grace job and the retention job wake no long poll")
+}

@@ -787,6 +787,7 @@ func connectionIDs(list []*junction.Connection) []string {
 // FinishRotation implements junction.ConnectionService.
 func (s *ConnectionService) FinishRotation(ctx context.Context, id, env string) error {
 	return s.db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv() // the previous secret is in no variable: the runtime caches and long polls stay
 		r, p, err := s.findConnection(ctx, tx, id)
 		if err != nil {
 			return err
@@ -819,6 +820,7 @@ func (s *ConnectionService) FinishRotation(ctx context.Context, id, env string) 
 // secret compare its end with the clock, so an ended grace never lets one through meanwhile.
 func (s *ConnectionService) EndGraces(ctx context.Context) (n int, err error) {
 	err = s.db.inTx(ctx, true, func(tx *Tx) error {
+		tx.keepEnv() // variables hold the current secrets only: the runtime caches and long polls stay
 		now := formatTime(tx.now)
 		type ended struct{ kind, key, env, connection, name, project, component string }
 		var list []ended
