@@ -2,6 +2,10 @@ package junction
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strconv"
 	"time"
 )
 
@@ -113,6 +117,45 @@ type FieldChange struct {
 	Field  string
 	Before string
 	After  string
+}
+
+// ChangesOf lists the fields whose values differ between an entry's details "before" and
+// "after", sorted by field.
+func ChangesOf(details map[string]any) []FieldChange {
+	before, _ := details["before"].(map[string]any)
+	after, _ := details["after"].(map[string]any)
+	fields := map[string]bool{}
+	for k := range before {
+		fields[k] = true
+	}
+	for k := range after {
+		fields[k] = true
+	}
+	var out []FieldChange
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		b, a := DetailString(before[k]), DetailString(after[k])
+		if b != a {
+			out = append(out, FieldChange{Field: k, Before: b, After: a})
+		}
+	}
+	return out
+}
+
+// DetailString shows one value of an entry's details: strings as they are, numbers and
+// booleans as Go prints them, anything else as compact JSON.
+func DetailString(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // HistoryService reads the history of things from the audit log.

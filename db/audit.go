@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/junction-dev/junction"
@@ -275,54 +272,18 @@ func (s *AuditService) History(ctx context.Context, targetType, targetID string)
 			if err != nil {
 				return err
 			}
-			list = append(list, &junction.HistoryEntry{AuditEntry: e, Changes: changesOf(e.Details)})
+			list = append(list, &junction.HistoryEntry{AuditEntry: e, Changes: junction.ChangesOf(e.Details)})
 			return nil
 		})
 	})
 	return list, err
 }
 
-// changesOf lists the fields whose values differ between details "before" and "after".
-func changesOf(details map[string]any) []junction.FieldChange {
-	before, _ := details["before"].(map[string]any)
-	after, _ := details["after"].(map[string]any)
-	fields := map[string]bool{}
-	for k := range before {
-		fields[k] = true
-	}
-	for k := range after {
-		fields[k] = true
-	}
-	var out []junction.FieldChange
-	for _, k := range slices.Sorted(maps.Keys(fields)) {
-		b, a := detailString(before[k]), detailString(after[k])
-		if b != a {
-			out = append(out, junction.FieldChange{Field: k, Before: b, After: a})
-		}
-	}
-	return out
-}
-
-func detailString(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return v
-	case bool:
-		return strconv.FormatBool(v)
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
 // diff returns the before/after details of a change: only the fields that changed.
 func diff(before, after map[string]any) map[string]any {
 	b, a := map[string]any{}, map[string]any{}
 	for k, v := range after {
-		if detailString(before[k]) != detailString(v) {
+		if junction.DetailString(before[k]) != junction.DetailString(v) {
 			b[k], a[k] = before[k], v
 		}
 	}

@@ -1,8 +1,9 @@
 package views
 
 import (
-	"encoding/json"
+	"maps"
 	"net/url"
+	"slices"
 
 	"github.com/junction-dev/junction"
 )
@@ -18,13 +19,36 @@ func targetLabel(e *junction.AuditEntry) string {
 	return e.Target.Name
 }
 
-// detailsText shows an entry's details as compact JSON.
-func detailsText(d map[string]any) string {
-	if len(d) == 0 {
-		return ""
+// targetName is the name of an entry's target, or its ID when it has none.
+func targetName(e *junction.AuditEntry) string {
+	if e.Target.Name != "" {
+		return e.Target.Name
 	}
-	b, _ := json.Marshal(d)
-	return string(b)
+	return e.Target.ID
+}
+
+// detailItem is one line of an entry's details on the audit page: a field that changed
+// (Before → After) or a plain value.
+type detailItem struct {
+	Key, Value    string
+	Before, After string
+	Changed       bool
+}
+
+// detailItems shows an entry's details as lines people read: each changed field of
+// "before"/"after" as old → new, then the other details by key.
+func detailItems(d map[string]any) []detailItem {
+	var out []detailItem
+	for _, ch := range junction.ChangesOf(d) {
+		out = append(out, detailItem{Key: ch.Field, Before: ch.Before, After: ch.After, Changed: true})
+	}
+	for _, k := range slices.Sorted(maps.Keys(d)) {
+		if k == "before" || k == "after" {
+			continue
+		}
+		out = append(out, detailItem{Key: k, Value: junction.DetailString(d[k])})
+	}
+	return out
 }
 
 // jsonlURL is the API export of what the page's filters select.
@@ -102,3 +126,4 @@ func previousVersion(list []*junction.MappingVersion, i int) *junction.MappingVe
 	}
 	return nil
 }
+

@@ -406,6 +406,8 @@ func TestDemoScreenshots(t *testing.T) {
 	for _, page := range []struct{ path, wait, name string }{
 		{"/projects/shop/components/orders/env", `[data-testid=mapping-form]`, "demo-env-editor"},
 		{"/audit", `[data-testid=audit-list]`, "demo-audit"},
+		{"/projects/shop/history", `[data-testid=history-entry]`, "demo-project-history"},
+		{"/projects/shop/components/orders/env/history", `[data-testid=mapping-version]`, "demo-mapping-history"},
 	} {
 		b.run(t, chromedp.Navigate(base+page.path), chromedp.WaitVisible(chromedp.CSS(page.wait)))
 		b.screenshot(t, page.name)
