@@ -126,4 +126,3 @@ func previousVersion(list []*junction.MappingVersion, i int) *junction.MappingVe
 	}
 	return nil
 }
-
