@@ -8,15 +8,12 @@ import (
 	"github.com/junction-dev/junction"
 )
 
-// targetLabel is how the audit page names an entry's target.
+// targetLabel is how a History tab names an entry's target: its name with its ID.
 func targetLabel(e *junction.AuditEntry) string {
-	switch {
-	case e.Target.Name != "" && e.Target.ID != "" && e.Target.Name != e.Target.ID:
+	if e.Target.Name != "" && e.Target.ID != "" && e.Target.Name != e.Target.ID {
 		return e.Target.Name + " (" + e.Target.ID + ")"
-	case e.Target.ID != "":
-		return e.Target.ID
 	}
-	return e.Target.Name
+	return targetName(e)
 }
 
 // targetName is the name of an entry's target, or its ID when it has none.

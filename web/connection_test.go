@@ -322,6 +322,10 @@ func TestSignInsAreAudited(t *testing.T) {
 		outcomes = append(outcomes, entry["outcome"].(string))
 	}
 	require.ElementsMatch(t, []string{"ok", "denied"}, outcomes)
-	_, page := ts.browser(t).get("/audit")
+	b := ts.browser(t)
+	b.mustLogin("ada@example.com")
+	_, page := b.get("/audit")
+	require.Contains(t, page, "session.sign_in")
 	require.NotContains(t, page, "wrong password")
+	require.Contains(t, page, `data-testid="audit-outcome">denied</span>`, "a denied entry says so on the page")
 }
